@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * usbvnet control interface: ioctls on the misc device /dev/usbvnet.
+ *
+ * Every request names its instance by interface name (empty = the default
+ * instance, usbvnet0). The size of each argument struct is encoded in the
+ * request code; a request whose size does not match is refused with EINVAL,
+ * an unknown request with ENOTTY. Reads need no privilege; changes need
+ * CAP_NET_ADMIN (EPERM otherwise). A refused request changes nothing.
+ *
+ * Layouts are fixed-width and explicitly padded so that user space in any
+ * language (the TypeScript tools mirror them) sees the same offsets.
+ */
+#ifndef _UAPI_LINUX_USBVNET_H
+#define _UAPI_LINUX_USBVNET_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+#define USBVNET_API_VERSION	1
+#define USBVNET_MAX_SLOTS	32
+#define USBVNET_IFNAMSIZ	16
+#define USBVNET_SERIAL_LEN	64
+#define USBVNET_BUSID_LEN	32
+#define USBVNET_DRIVER_LEN	16
+#define USBVNET_MAX_RULES	16
+#define USBVNET_ANY_SLOT	0xffffffffU
+
+/* Device-to-device forwarding between slots. */
+enum usbvnet_mode {
+	USBVNET_MODE_BRIDGE = 0,	/* devices reach each other */
+	USBVNET_MODE_PRIVATE = 1,	/* devices reach only the host */
+};
+
+/* USB network drivers whose netdevs may be attached (usbvnet_config.drivers). */
+#define USBVNET_DRV_CDC_ETHER	(1U << 0)
+#define USBVNET_DRV_CDC_NCM	(1U << 1)
+#define USBVNET_DRV_CDC_EEM	(1U << 2)
+#define USBVNET_DRV_RNDIS_HOST	(1U << 3)
+#define USBVNET_DRV_ALL		0xfU
+
+/* usbvnet_config.flags */
+#define USBVNET_CFG_AUTO_ATTACH	(1U << 0)	/* attach matching netdevs as they register */
+
+/*
+ * A match rule: a device whose idVendor/idProduct match (0 = any) is allowed
+ * or denied. Rules are tried in order; the first match decides. With no rule
+ * matching, the device is allowed.
+ */
+enum usbvnet_rule_action {
+	USBVNET_RULE_ALLOW = 0,
+	USBVNET_RULE_DENY = 1,
+};
+
+struct usbvnet_rule {
+	__u16 vendor;
+	__u16 product;
+	__u32 action;			/* enum usbvnet_rule_action */
+};
+
+/* The settable state of one instance, read and written as one unit. */
+struct usbvnet_config {
+	char ifname[USBVNET_IFNAMSIZ];	/* in: instance; empty = default */
+	__u8 mac[6];
+	__u16 reserved0;		/* must be 0 */
+	__u32 mode;			/* enum usbvnet_mode */
+	__u32 flags;			/* USBVNET_CFG_* */
+	__u32 drivers;			/* USBVNET_DRV_* */
+	__u32 nr_rules;
+	struct usbvnet_rule rules[USBVNET_MAX_RULES];
+};
+
+struct usbvnet_info {
+	char ifname[USBVNET_IFNAMSIZ];	/* in: instance; out: its name */
+	__u32 api_version;
+	__u32 ifindex;
+	__u8 mac[6];
+	__u8 carrier;
+	__u8 reserved0;
+	__u32 mode;
+	__u32 max_slots;
+	__u32 slots_used;		/* bitmask of attached slots */
+	__u32 nr_instances;
+	__u64 refused_full;		/* devices not attached: no free slot */
+	__u64 refused_rules;		/* devices not attached: denied by rules */
+	__u64 spoof_drops;		/* frames whose source MAC belongs to another slot */
+	__u64 purged;			/* frames dropped because their slot went away */
+	__u64 rx_packets, rx_bytes, tx_packets, tx_bytes, rx_dropped, tx_dropped;
+};
+
+struct usbvnet_slot_info {
+	char ifname[USBVNET_IFNAMSIZ];	/* in: instance */
+	__u32 slot;			/* in: 0..USBVNET_MAX_SLOTS-1 */
+	__u32 in_use;			/* out: 0 = free (the rest is zero) */
+	char lower[USBVNET_IFNAMSIZ];	/* the device's own netdev */
+	__u32 lower_ifindex;
+	__u16 vendor;
+	__u16 product;
+	char driver[USBVNET_DRIVER_LEN];
+	char busid[USBVNET_BUSID_LEN];
+	char serial[USBVNET_SERIAL_LEN];
+	__u8 lower_mac[6];
+	__u16 learned;			/* MACs learned on this slot */
+	__u64 rx_packets, rx_bytes, rx_dropped;
+	__u64 tx_packets, tx_bytes, tx_dropped;
+	__u64 spoof_drops, purged;
+};
+
+struct usbvnet_attach {
+	char ifname[USBVNET_IFNAMSIZ];	/* instance */
+	char lower[USBVNET_IFNAMSIZ];	/* netdev to attach, or to detach if slot is ANY */
+	__u32 slot;			/* attach: wanted slot or ANY; out: slot taken */
+	__u32 reserved0;		/* must be 0 */
+};
+
+#define USBVNET_IOC_MAGIC	0xb8
+#define USBVNET_IOC_INFO	_IOWR(USBVNET_IOC_MAGIC, 0x01, struct usbvnet_info)
+#define USBVNET_IOC_SLOT_INFO	_IOWR(USBVNET_IOC_MAGIC, 0x02, struct usbvnet_slot_info)
+#define USBVNET_IOC_GET_CONFIG	_IOWR(USBVNET_IOC_MAGIC, 0x03, struct usbvnet_config)
+#define USBVNET_IOC_SET_CONFIG	_IOW(USBVNET_IOC_MAGIC, 0x04, struct usbvnet_config)
+#define USBVNET_IOC_ATTACH	_IOWR(USBVNET_IOC_MAGIC, 0x05, struct usbvnet_attach)
+#define USBVNET_IOC_DETACH	_IOW(USBVNET_IOC_MAGIC, 0x06, struct usbvnet_attach)
+
+#endif /* _UAPI_LINUX_USBVNET_H */
