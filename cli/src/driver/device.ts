@@ -1,0 +1,134 @@
+/**
+ * A session with /dev/usbvnet: one open file descriptor and typed methods for
+ * each ioctl of linux-module/uapi/usbvnet.h. Callers get plain objects from
+ * structs.ts or a typed DriverError; they never see a Buffer or an errno.
+ */
+import {log} from '../log.js'
+import {DEFAULT_DEVICE_PATH, USBVNET_ANY_SLOT} from './constants.js'
+import {errorForOpen, errorForRequest} from './errors.js'
+import {O_CLOEXEC, O_RDONLY, O_RDWR, libc, type Libc} from './libc.js'
+import {requestCodes, type RequestName} from './requests.js'
+import {
+	decodeAttach,
+	decodeConfig,
+	decodeInfo,
+	decodeSlotInfo,
+	encodeAttach,
+	encodeConfig,
+	encodeConfigRequest,
+	encodeInfoRequest,
+	encodeSlotInfoRequest,
+	type ConfigStruct,
+	type InfoStruct,
+	type SlotInfoStruct,
+} from './structs.js'
+
+/** Queries need no privilege; changes need CAP_NET_ADMIN and a writable descriptor. */
+export type AccessMode = 'query' | 'change'
+
+/** The control device's path: USBVNET_DEVICE overrides it for tests and debugging. */
+export function devicePath(): string {
+	const override = process.env['USBVNET_DEVICE']
+	return override !== undefined && override !== '' ? override : DEFAULT_DEVICE_PATH
+}
+
+export class UsbvnetDevice {
+	private fd: number
+
+	private constructor(
+		private readonly lib: Libc,
+		fd: number,
+		readonly path: string,
+	) {
+		this.fd = fd
+	}
+
+	static open(mode: AccessMode, path: string = devicePath()): UsbvnetDevice {
+		const lib = libc()
+		const flags = (mode === 'change' ? O_RDWR : O_RDONLY) | O_CLOEXEC
+		const fd = lib.open(path, flags)
+		if (fd < 0) {
+			throw errorForOpen(lib.errno(), {operation: 'open', devicePath: path, instance: ''})
+		}
+		log.debug(`opened ${path} (fd ${fd}) for ${mode}`)
+		return new UsbvnetDevice(lib, fd, path)
+	}
+
+	close(): void {
+		if (this.fd < 0) return
+		this.lib.close(this.fd)
+		this.fd = -1
+	}
+
+	/** The instance as a whole: name, MAC, mode, carrier, slot bitmask and counters. */
+	info(instance: string): InfoStruct {
+		const argument = encodeInfoRequest(instance)
+		this.request('USBVNET_IOC_INFO', argument, instance)
+		return decodeInfo(argument)
+	}
+
+	slotInfo(instance: string, slot: number): SlotInfoStruct {
+		const argument = encodeSlotInfoRequest(instance, slot)
+		this.request('USBVNET_IOC_SLOT_INFO', argument, instance, {EINVAL: `slot ${slot} does not exist`})
+		return decodeSlotInfo(argument)
+	}
+
+	getConfig(instance: string): ConfigStruct {
+		const argument = encodeConfigRequest(instance)
+		this.request('USBVNET_IOC_GET_CONFIG', argument, instance)
+		return decodeConfig(argument)
+	}
+
+	/** Replaces the whole configuration at once; on refusal the driver changed nothing. */
+	setConfig(config: ConfigStruct): void {
+		this.request('USBVNET_IOC_SET_CONFIG', encodeConfig(config), config.ifname)
+	}
+
+	/** Attaches netdev `lower`; returns the slot it took. */
+	attach(instance: string, lower: string, slot: number = USBVNET_ANY_SLOT): number {
+		const argument = encodeAttach({ifname: instance, lower, slot})
+		const wanted = slot === USBVNET_ANY_SLOT ? 'a free slot' : `slot ${slot}`
+		this.request('USBVNET_IOC_ATTACH', argument, instance, {
+			EEXIST: `${lower} is already attached`,
+			EBUSY: slot === USBVNET_ANY_SLOT ? `${lower} is in use` : `slot ${slot} is already taken`,
+			ENOSPC: `no free slot for ${lower}: all slots are in use`,
+			ENOENT: `no network device ${lower}`,
+			EOPNOTSUPP: `${lower} is not a USB network device of an allowed driver`,
+			EINVAL: `cannot attach ${lower} to ${wanted}`,
+		})
+		return decodeAttach(argument).slot
+	}
+
+	detachSlot(instance: string, slot: number): void {
+		this.request('USBVNET_IOC_DETACH', encodeAttach({ifname: instance, lower: '', slot}), instance, {
+			ENOENT: `slot ${slot} is free`,
+			EINVAL: `slot ${slot} does not exist`,
+		})
+	}
+
+	detachNetdev(instance: string, lower: string): void {
+		this.request('USBVNET_IOC_DETACH', encodeAttach({ifname: instance, lower, slot: USBVNET_ANY_SLOT}), instance, {
+			ENOENT: `${lower} is not attached`,
+		})
+	}
+
+	private request(name: RequestName, argument: Buffer, instance: string, explain?: Partial<Record<string, string>>): void {
+		if (this.fd < 0) throw new Error(`${name} on a closed ${this.path}`)
+		const code = requestCodes[name]
+		log.debug(`ioctl ${name} (0x${code.toString(16)}) instance "${instance}"`)
+		if (this.lib.ioctl(this.fd, code, argument) < 0) {
+			const errno = this.lib.errno()
+			throw errorForRequest(errno, {operation: name, devicePath: this.path, instance, ...(explain ? {explain} : {})})
+		}
+	}
+}
+
+/** Opens the device, runs `use`, and closes it whatever happens. */
+export function withDevice<T>(mode: AccessMode, use: (device: UsbvnetDevice) => T): T {
+	const device = UsbvnetDevice.open(mode)
+	try {
+		return use(device)
+	} finally {
+		device.close()
+	}
+}

@@ -1,0 +1,79 @@
+/**
+ * The three libc functions the control interface needs, through koffi. This
+ * and device.ts are the only code touching FFI. koffi and libc are loaded on
+ * first use and cached, so that commands which never talk to the driver
+ * (config validate, --help) work where neither is available.
+ */
+import {createRequire} from 'node:module'
+import {endianness} from 'node:os'
+import type * as Koffi from 'koffi'
+import {UnsupportedPlatformError} from './errors.js'
+
+export interface Libc {
+	/** open(2); -1 on failure, then read errno(). */
+	open(path: string, flags: number): number
+	close(fd: number): number
+	/** ioctl(2) with a struct argument the kernel reads and/or writes in place. */
+	ioctl(fd: number, request: number, argument: Buffer): number
+	/** errno of the last failed call on this thread; read it right after the call. */
+	errno(): number
+}
+
+// Linux's generic values (asm-generic/fcntl.h), shared by every architecture we accept.
+export const O_RDONLY = 0o0
+export const O_RDWR = 0o2
+export const O_CLOEXEC = 0o2000000
+
+/** Architectures whose ioctl numbers use the generic _IOC layout of constants.ts. */
+const GENERIC_IOCTL_ARCHES = new Set(['x64', 'ia32', 'arm', 'arm64', 'riscv64', 'loong64'])
+
+let cached: Libc | undefined
+
+function checkPlatform(): void {
+	if (process.platform !== 'linux') {
+		throw new UnsupportedPlatformError(`usbvnet drives a Linux module; this is ${process.platform}`)
+	}
+	if (!GENERIC_IOCTL_ARCHES.has(process.arch) || endianness() !== 'LE') {
+		throw new UnsupportedPlatformError(`the control interface encoding is not implemented for ${process.arch}`)
+	}
+}
+
+function loadKoffi(): typeof Koffi {
+	try {
+		// Synchronous, lazy load: a static import would make every command depend on the native addon.
+		return createRequire(import.meta.url)('koffi') as typeof Koffi
+	} catch (error) {
+		throw new UnsupportedPlatformError(
+			`cannot load the koffi FFI library (${error instanceof Error ? error.message : String(error)}): reinstall with "npm ci"`,
+			{cause: error},
+		)
+	}
+}
+
+function loadLibc(koffi: typeof Koffi): Koffi.LibraryHandle {
+	try {
+		return koffi.load('libc.so.6')
+	} catch {
+		// Not glibc (musl): the symbols are already in the process, node links against libc.
+		return koffi.load(null)
+	}
+}
+
+export function libc(): Libc {
+	if (cached) return cached
+	checkPlatform()
+	const koffi = loadKoffi()
+	const lib = loadLibc(koffi)
+	// Fixed prototypes, although C declares open and ioctl variadic: we never
+	// pass a mode to open, and ioctl always takes one pointer here.
+	const open = lib.func('int open(const char *path, int flags)')
+	const close = lib.func('int close(int fd)')
+	const ioctl = lib.func('int ioctl(int fd, unsigned long request, void *argument)')
+	cached = {
+		open: (path, flags) => open(path, flags) as number,
+		close: (fd) => close(fd) as number,
+		ioctl: (fd, request, argument) => ioctl(fd, request, argument) as number,
+		errno: () => koffi.errno(),
+	}
+	return cached
+}
