@@ -48,9 +48,9 @@ module:
 
 # W=1 and sparse, failing on any warning.
 module-check:
+	@mkdir -p $(BUILD)
 	@$(MAKE) -C $(KDIR) M=$(TOP)/linux-module clean >/dev/null
 	@$(MAKE) -C $(KDIR) M=$(TOP)/linux-module W=1 C=1 modules 2>&1 | tee $(BUILD)/module-check.log
-	@mkdir -p $(BUILD)
 	@if grep -E 'warning:|error:' $(BUILD)/module-check.log; then \
 		echo "FAIL module-build: warnings above"; exit 1; \
 	else echo "PASS module-build: W=1 C=1 clean against $(KVER)"; fi

@@ -113,6 +113,16 @@ struct usbvnet_attach {
 	__u32 reserved0;		/* must be 0 */
 };
 
+/* Attributes of IFLA_INFO_DATA for "ip link" (kind "usbvnet"). */
+enum {
+	IFLA_USBVNET_UNSPEC,
+	IFLA_USBVNET_MODE,		/* u32, enum usbvnet_mode */
+	IFLA_USBVNET_SLOTS,		/* u32, read only: slot count */
+	IFLA_USBVNET_SLOTS_USED,	/* u32, read only: bitmask of attached slots */
+	__IFLA_USBVNET_MAX,
+};
+#define IFLA_USBVNET_MAX (__IFLA_USBVNET_MAX - 1)
+
 #define USBVNET_IOC_MAGIC	0xb8
 #define USBVNET_IOC_INFO	_IOWR(USBVNET_IOC_MAGIC, 0x01, struct usbvnet_info)
 #define USBVNET_IOC_SLOT_INFO	_IOWR(USBVNET_IOC_MAGIC, 0x02, struct usbvnet_slot_info)

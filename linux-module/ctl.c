@@ -1,0 +1,314 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The control interface: ioctls on /dev/usbvnet (uapi/usbvnet.h). This file
+ * only checks and parses requests; the work is done by device.c and port.c.
+ * Every request runs under RTNL, so it sees and leaves a consistent state.
+ */
+#include <linux/capability.h>
+#include <linux/etherdevice.h>
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/nsproxy.h>
+#include <linux/rtnetlink.h>
+#include <linux/sched.h>
+#include <linux/uaccess.h>
+#include <net/net_namespace.h>
+
+#include "usbvnet_priv.h"
+
+union usbvnet_ctl_arg {
+	struct usbvnet_info info;
+	struct usbvnet_slot_info slot;
+	struct usbvnet_config config;
+	struct usbvnet_attach attach;
+};
+
+/* Every request starts with the instance name; it must be NUL-terminated. */
+static struct usbvnet *usbvnet_ctl_instance(struct net *net, const char *ifname)
+{
+	if (strnlen(ifname, USBVNET_IFNAMSIZ) == USBVNET_IFNAMSIZ)
+		return ERR_PTR(-EINVAL);
+	return usbvnet_find(net, ifname) ?: ERR_PTR(-ENODEV);
+}
+
+static int usbvnet_ctl_info(struct net *net, union usbvnet_ctl_arg *arg)
+{
+	struct usbvnet_info *info = &arg->info;
+	struct usbvnet_stats sum = {};
+	struct usbvnet *vn;
+
+	vn = usbvnet_ctl_instance(net, info->ifname);
+	if (IS_ERR(vn))
+		return PTR_ERR(vn);
+	usbvnet_stats_add(&sum, vn->stats);
+	memset(info, 0, sizeof(*info));
+	strscpy(info->ifname, vn->dev->name, sizeof(info->ifname));
+	info->api_version = USBVNET_API_VERSION;
+	info->ifindex = vn->dev->ifindex;
+	ether_addr_copy(info->mac, vn->dev->dev_addr);
+	info->carrier = netif_carrier_ok(vn->dev);
+	info->mode = vn->config.mode;
+	info->max_slots = USBVNET_MAX_SLOTS;
+	info->slots_used = vn->active;
+	info->nr_instances = list_count_nodes(&usbvnet_instances);
+	info->refused_full = atomic64_read(&vn->refused_full);
+	info->refused_rules = atomic64_read(&vn->refused_rules);
+	info->spoof_drops = sum.spoof_drops;
+	info->purged = sum.purged;
+	info->rx_packets = sum.rx_packets;
+	info->rx_bytes = sum.rx_bytes;
+	info->tx_packets = sum.tx_packets;
+	info->tx_bytes = sum.tx_bytes;
+	info->rx_dropped = sum.rx_dropped;
+	info->tx_dropped = sum.tx_dropped;
+	return 0;
+}
+
+static int usbvnet_ctl_slot_info(struct net *net, union usbvnet_ctl_arg *arg)
+{
+	struct usbvnet_slot_info *si = &arg->slot;
+	struct usbvnet_stats sum = {};
+	struct usbvnet_port *port;
+	struct usbvnet *vn;
+	u32 slot = si->slot;
+
+	vn = usbvnet_ctl_instance(net, si->ifname);
+	if (IS_ERR(vn))
+		return PTR_ERR(vn);
+	if (slot >= USBVNET_MAX_SLOTS)
+		return -EINVAL;
+	memset(si, 0, sizeof(*si));
+	strscpy(si->ifname, vn->dev->name, sizeof(si->ifname));
+	si->slot = slot;
+	port = rtnl_dereference(vn->ports[slot]);
+	if (!port)
+		return 0;
+
+	usbvnet_stats_add(&sum, port->stats);
+	si->in_use = 1;
+	strscpy(si->lower, port->lower->name, sizeof(si->lower));
+	si->lower_ifindex = port->lower->ifindex;
+	si->vendor = port->id.vendor;
+	si->product = port->id.product;
+	memcpy(si->driver, port->id.driver, sizeof(si->driver));
+	memcpy(si->busid, port->id.busid, sizeof(si->busid));
+	memcpy(si->serial, port->id.serial, sizeof(si->serial));
+	ether_addr_copy(si->lower_mac, port->lower->dev_addr);
+	si->learned = vn->fdb.count[slot];
+	si->rx_packets = sum.rx_packets;
+	si->rx_bytes = sum.rx_bytes;
+	si->rx_dropped = sum.rx_dropped;
+	si->tx_packets = sum.tx_packets;
+	si->tx_bytes = sum.tx_bytes;
+	si->tx_dropped = sum.tx_dropped;
+	si->spoof_drops = sum.spoof_drops;
+	si->purged = sum.purged;
+	return 0;
+}
+
+static int usbvnet_ctl_get_config(struct net *net, union usbvnet_ctl_arg *arg)
+{
+	struct usbvnet_config *uc = &arg->config;
+	const struct uvn_config *c;
+	struct usbvnet *vn;
+	u32 i;
+
+	vn = usbvnet_ctl_instance(net, uc->ifname);
+	if (IS_ERR(vn))
+		return PTR_ERR(vn);
+	c = &vn->config;
+	memset(uc, 0, sizeof(*uc));
+	strscpy(uc->ifname, vn->dev->name, sizeof(uc->ifname));
+	ether_addr_copy(uc->mac, vn->dev->dev_addr);
+	uc->mode = c->mode;
+	uc->flags = c->flags;
+	uc->drivers = c->drivers;
+	uc->nr_rules = c->nr_rules;
+	for (i = 0; i < c->nr_rules; i++) {
+		uc->rules[i].vendor = c->rules[i].vendor;
+		uc->rules[i].product = c->rules[i].product;
+		uc->rules[i].action = c->rules[i].action;
+	}
+	return 0;
+}
+
+/* Checks everything, then applies: the MAC first, as the one step that can fail. */
+static int usbvnet_ctl_set_config(struct net *net, union usbvnet_ctl_arg *arg)
+{
+	const struct usbvnet_config *uc = &arg->config;
+	const char *why = NULL;
+	struct uvn_config c;
+	struct usbvnet *vn;
+	u32 i;
+	int err;
+
+	vn = usbvnet_ctl_instance(net, uc->ifname);
+	if (IS_ERR(vn))
+		return PTR_ERR(vn);
+	if (uc->reserved0)
+		return -EINVAL;
+	memset(&c, 0, sizeof(c));
+	ether_addr_copy(c.mac, uc->mac);
+	c.mode = uc->mode;
+	c.flags = uc->flags;
+	c.drivers = uc->drivers;
+	c.nr_rules = uc->nr_rules;
+	for (i = 0; i < min_t(u32, uc->nr_rules, UVN_MAX_RULES); i++) {
+		c.rules[i].vendor = uc->rules[i].vendor;
+		c.rules[i].product = uc->rules[i].product;
+		c.rules[i].action = uc->rules[i].action;
+	}
+	err = usbvnet_errno(uvn_config_check(&c, &why));
+	if (err) {
+		netdev_dbg(vn->dev, "configuration refused: %s\n", why);
+		return err;
+	}
+	if (!ether_addr_equal(c.mac, vn->dev->dev_addr)) {
+		struct sockaddr sa = { .sa_family = vn->dev->type };
+
+		memcpy(sa.sa_data, c.mac, ETH_ALEN);
+		err = dev_set_mac_address(vn->dev, &sa, NULL);
+		if (err)
+			return err;
+	}
+	WRITE_ONCE(vn->config.mode, c.mode);
+	vn->config.flags = c.flags;
+	vn->config.drivers = c.drivers;
+	vn->config.nr_rules = c.nr_rules;
+	memcpy(vn->config.rules, c.rules, sizeof(c.rules));
+	ether_addr_copy(vn->config.mac, c.mac);
+	return 0;
+}
+
+static int usbvnet_ctl_attach(struct net *net, union usbvnet_ctl_arg *arg)
+{
+	struct usbvnet_attach *at = &arg->attach;
+	struct net_device *lower;
+	struct usbvnet *vn;
+	int slot;
+
+	vn = usbvnet_ctl_instance(net, at->ifname);
+	if (IS_ERR(vn))
+		return PTR_ERR(vn);
+	if (at->reserved0 || strnlen(at->lower, USBVNET_IFNAMSIZ) == USBVNET_IFNAMSIZ)
+		return -EINVAL;
+	lower = __dev_get_by_name(net, at->lower);
+	if (!lower)
+		return -ENODEV;
+	if (usbvnet_port_of(lower))
+		return -EBUSY;
+	slot = usbvnet_port_attach(vn, lower, at->slot, NULL);
+	if (slot < 0)
+		return slot;
+	at->slot = slot;
+	return 0;
+}
+
+static int usbvnet_ctl_detach(struct net *net, union usbvnet_ctl_arg *arg)
+{
+	struct usbvnet_attach *at = &arg->attach;
+	struct usbvnet_port *port;
+	struct usbvnet *vn;
+
+	vn = usbvnet_ctl_instance(net, at->ifname);
+	if (IS_ERR(vn))
+		return PTR_ERR(vn);
+	if (at->reserved0 || strnlen(at->lower, USBVNET_IFNAMSIZ) == USBVNET_IFNAMSIZ)
+		return -EINVAL;
+	if (at->slot != USBVNET_ANY_SLOT) {
+		if (at->slot >= USBVNET_MAX_SLOTS)
+			return -EINVAL;
+		port = rtnl_dereference(vn->ports[at->slot]);
+	} else {
+		struct net_device *lower = __dev_get_by_name(net, at->lower);
+
+		if (!lower)
+			return -ENODEV;
+		port = usbvnet_port_of(lower);
+		if (port && port->vn != vn)
+			port = NULL;
+	}
+	if (!port)
+		return -ENOENT;
+	usbvnet_port_detach(port);
+	return 0;
+}
+
+struct usbvnet_ctl_op {
+	unsigned int cmd;
+	bool admin;		/* needs CAP_NET_ADMIN */
+	int (*handler)(struct net *net, union usbvnet_ctl_arg *arg);
+};
+
+static const struct usbvnet_ctl_op usbvnet_ctl_ops[] = {
+	{ USBVNET_IOC_INFO, false, usbvnet_ctl_info },
+	{ USBVNET_IOC_SLOT_INFO, false, usbvnet_ctl_slot_info },
+	{ USBVNET_IOC_GET_CONFIG, false, usbvnet_ctl_get_config },
+	{ USBVNET_IOC_SET_CONFIG, true, usbvnet_ctl_set_config },
+	{ USBVNET_IOC_ATTACH, true, usbvnet_ctl_attach },
+	{ USBVNET_IOC_DETACH, true, usbvnet_ctl_detach },
+};
+
+static long usbvnet_ctl_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct net *net = current->nsproxy->net_ns;
+	const struct usbvnet_ctl_op *op = NULL;
+	void __user *uarg = (void __user *)arg;
+	union usbvnet_ctl_arg *buf;
+	unsigned int i, size;
+	int err;
+
+	if (_IOC_TYPE(cmd) != USBVNET_IOC_MAGIC)
+		return -ENOTTY;
+	for (i = 0; i < ARRAY_SIZE(usbvnet_ctl_ops); i++)
+		if (_IOC_NR(usbvnet_ctl_ops[i].cmd) == _IOC_NR(cmd))
+			op = &usbvnet_ctl_ops[i];
+	if (!op)
+		return -ENOTTY;
+	/* A known request with another size or direction: a mismatched uapi. */
+	if (cmd != op->cmd)
+		return -EINVAL;
+	if (op->admin && !ns_capable(net->user_ns, CAP_NET_ADMIN))
+		return -EPERM;
+
+	size = _IOC_SIZE(cmd);
+	buf = kzalloc(sizeof(*buf), GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	if (copy_from_user(buf, uarg, size)) {
+		err = -EFAULT;
+		goto out;
+	}
+	rtnl_lock();
+	err = op->handler(net, buf);
+	rtnl_unlock();
+	if (!err && (_IOC_DIR(cmd) & _IOC_READ) && copy_to_user(uarg, buf, size))
+		err = -EFAULT;
+out:
+	kfree(buf);
+	return err;
+}
+
+static const struct file_operations usbvnet_ctl_fops = {
+	.owner		= THIS_MODULE,
+	.unlocked_ioctl	= usbvnet_ctl_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.llseek		= noop_llseek,
+};
+
+static struct miscdevice usbvnet_ctl_dev = {
+	.minor	= MISC_DYNAMIC_MINOR,
+	.name	= "usbvnet",
+	.fops	= &usbvnet_ctl_fops,
+	.mode	= 0666,		/* reads are for everyone; changes check CAP_NET_ADMIN */
+};
+
+int usbvnet_ctl_init(void)
+{
+	return misc_register(&usbvnet_ctl_dev);
+}
+
+void usbvnet_ctl_uninit(void)
+{
+	misc_deregister(&usbvnet_ctl_dev);
+}
