@@ -1,0 +1,45 @@
+/**
+ * The JSON configuration format (schemas/config.schema.json) as TypeScript
+ * types. The schema is the source of truth; validate.ts only hands out
+ * objects that passed it.
+ */
+
+export const MODES = ['bridge', 'private'] as const
+export type Mode = (typeof MODES)[number]
+
+/** In the order of the USBVNET_DRV_* bits. */
+export const DRIVER_NAMES = ['cdc_ether', 'cdc_ncm', 'cdc_eem', 'rndis_host'] as const
+export type DriverName = (typeof DRIVER_NAMES)[number]
+
+export type RuleAction = 'allow' | 'deny'
+
+export interface RuleConfig {
+	/** "0x" and 4 hex digits, or "*" for any. */
+	vendor: string
+	product: string
+	action: RuleAction
+}
+
+/** A configuration file: every key is optional, and keys left out keep the driver's value. */
+export interface UsbvnetConfig {
+	$schema?: string
+	mac?: string
+	mode?: Mode
+	autoAttach?: boolean
+	drivers?: DriverName[]
+	rules?: RuleConfig[]
+}
+
+/** Every setting, as the driver holds it (config show) or as apply will set it. */
+export interface CompleteConfig {
+	mac: string
+	mode: Mode
+	autoAttach: boolean
+	drivers: DriverName[]
+	rules: RuleConfig[]
+}
+
+/** The keys of CompleteConfig in the order files and diffs show them. */
+export const CONFIG_KEYS = ['mac', 'mode', 'autoAttach', 'drivers', 'rules'] as const satisfies readonly (keyof CompleteConfig)[]
+
+export const DEFAULT_CONFIG_PATH = '/etc/usbvnet/config.json'

@@ -1,0 +1,140 @@
+/**
+ * Checks configurations against schemas/config.schema.json. ajv compiles the
+ * schema once per process; its errors become one sentence each, naming the
+ * JSON path, what was expected, what was found and, for a misspelled key or
+ * value, the closest valid one.
+ */
+import {readFileSync} from 'node:fs'
+import {dirname, resolve} from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {Ajv2020, type ErrorObject, type ValidateFunction} from 'ajv/dist/2020.js'
+import {SchemaValidationError, type ConfigIssue} from './errors.js'
+import {closestMatch} from './suggest.js'
+import type {UsbvnetConfig} from './types.js'
+
+/** schemas/ at the repository root, from cli/dist/config/. */
+export const CONFIG_SCHEMA_PATH = resolve(dirname(fileURLToPath(import.meta.url)), '../../../schemas/config.schema.json')
+
+let compiled: ValidateFunction<UsbvnetConfig> | undefined
+
+function validator(): ValidateFunction<UsbvnetConfig> {
+	if (!compiled) {
+		const schema = JSON.parse(readFileSync(CONFIG_SCHEMA_PATH, 'utf8')) as Record<string, unknown>
+		// verbose: errors carry the offending data and the parent schema, which the messages quote.
+		const ajv = new Ajv2020({allErrors: true, verbose: true, strict: true})
+		compiled = ajv.compile<UsbvnetConfig>(schema)
+	}
+	return compiled
+}
+
+/** Returns the configuration typed, or throws SchemaValidationError listing every problem. */
+export function validateConfig(data: unknown, source: string): UsbvnetConfig {
+	const validate = validator()
+	if (validate(data)) return data
+	throw new SchemaValidationError(source, (validate.errors ?? []).map(describeError))
+}
+
+// ---- messages ---------------------------------------------------------------
+
+/** "/rules/0/vendor" -> "$.rules[0].vendor" */
+export function toJsonPath(pointer: string, ...more: string[]): string {
+	const segments = pointer === '' ? [] : pointer.slice(1).split('/').map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'))
+	segments.push(...more)
+	return segments.reduce((path, segment) => {
+		if (/^(0|[1-9][0-9]*)$/.test(segment)) return `${path}[${segment}]`
+		if (/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(segment)) return `${path}.${segment}`
+		return `${path}[${JSON.stringify(segment)}]`
+	}, '$')
+}
+
+function describeValue(value: unknown): string {
+	if (value === null) return 'null'
+	if (Array.isArray(value)) return 'an array'
+	switch (typeof value) {
+		case 'string':
+			return `the string ${JSON.stringify(value)}`
+		case 'number':
+			return `the number ${value}`
+		case 'boolean':
+			return `${value}`
+		case 'object':
+			return 'an object'
+		default:
+			return typeof value
+	}
+}
+
+const TYPE_NAMES: Record<string, string> = {
+	object: 'an object',
+	array: 'an array',
+	string: 'a string',
+	boolean: 'true or false',
+	number: 'a number',
+	integer: 'an integer',
+	null: 'null',
+}
+
+const MAC_SHAPE = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/
+
+function macMessage(value: unknown): string {
+	const expected = 'expected a unicast MAC address "xx:xx:xx:xx:xx:xx" in hex, e.g. "02:00:5e:10:00:01"'
+	if (typeof value === 'string' && MAC_SHAPE.test(value)) {
+		if (/^0{2}(:00){5}$/.test(value)) return `${expected}, got the all-zero address`
+		return `${expected}, got the multicast address ${JSON.stringify(value)} (the first octet must be even)`
+	}
+	return `${expected}, got ${describeValue(value)}`
+}
+
+function usbIdMessage(value: unknown): string {
+	if (value === '0x0000') return 'expected a USB ID, got "0x0000", which the driver reads as any: write "*"'
+	return `expected a USB ID as "0x" and 4 hex digits (e.g. "0x0525") or "*" for any, got ${describeValue(value)}`
+}
+
+function keysOf(schema: unknown): string[] {
+	const properties = (schema as {properties?: Record<string, unknown>} | undefined)?.properties ?? {}
+	return Object.keys(properties).filter((key) => key !== '$schema')
+}
+
+function describeError(error: ErrorObject): ConfigIssue {
+	const path = toJsonPath(error.instancePath)
+	const params = error.params as Record<string, unknown>
+	const data: unknown = error.data
+	switch (error.keyword) {
+		case 'additionalProperties': {
+			const key = String(params['additionalProperty'])
+			const valid = keysOf(error.parentSchema)
+			const suggestion = closestMatch(key, valid)
+			const keyPath = toJsonPath(error.instancePath, key)
+			return suggestion
+				? {path: keyPath, message: `unknown key "${key}"; did you mean "${suggestion}"?`, suggestion}
+				: {path: keyPath, message: `unknown key "${key}"; valid keys here: ${valid.join(', ')}`}
+		}
+		case 'required':
+			return {path, message: `missing required key "${String(params['missingProperty'])}"`}
+		case 'type':
+			return {path, message: `expected ${TYPE_NAMES[String(params['type'])] ?? String(params['type'])}, got ${describeValue(data)}`}
+		case 'enum': {
+			const allowed = (params['allowedValues'] as unknown[]).map(String)
+			const suggestion = typeof data === 'string' ? closestMatch(data, allowed) : undefined
+			const message = `expected one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}, got ${describeValue(data)}`
+			return suggestion ? {path, message: `${message}; did you mean "${suggestion}"?`, suggestion} : {path, message}
+		}
+		case 'pattern':
+		case 'not':
+			if (error.schemaPath.startsWith('#/properties/mac/')) return {path, message: macMessage(data)}
+			if (error.schemaPath.startsWith('#/$defs/usbId/')) return {path, message: usbIdMessage(data)}
+			return {path, message: `${error.message ?? 'is invalid'}, got ${describeValue(data)}`}
+		case 'maxItems': {
+			const count = Array.isArray(data) ? data.length : 0
+			const what = error.instancePath === '/rules' ? 'rules (the driver holds no more)' : 'items'
+			return {path, message: `at most ${String(params['limit'])} ${what}, got ${count}`}
+		}
+		case 'uniqueItems':
+			return {
+				path,
+				message: `${JSON.stringify((data as unknown[])[Number(params['i'])])} is listed twice (items ${String(params['j'])} and ${String(params['i'])})`,
+			}
+		default:
+			return {path, message: `${error.message ?? 'is invalid'}`}
+	}
+}
