@@ -517,6 +517,7 @@ export function decodeOpReply(buf: Buffer): Decoded<OpRepDevlist | OpRepImport> 
     offset += USB_DEVICE_INFO_LENGTH;
     const interfaces: UsbInterfaceInfo[] = [];
     for (let j = 0; j < device.numInterfaces; j++) {
+      r.u8(offset + 3, 'interface padding');
       interfaces.push({
         interfaceClass: r.u8(offset, 'bInterfaceClass'),
         interfaceSubClass: r.u8(offset + 1, 'bInterfaceSubClass'),
