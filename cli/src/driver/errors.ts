@@ -12,6 +12,16 @@ export function describeErrno(errno: number): {name: string; text: string} {
 	return entry ? {name: entry[0], text: entry[1]} : {name: `errno ${errno}`, text: 'unknown error'}
 }
 
+/** The "code" of a DriverError in --json output, by exit code. */
+const CODES: Partial<Record<ExitCodeValue, string>> = {
+	[ExitCode.moduleNotLoaded]: 'MODULE_NOT_LOADED',
+	[ExitCode.permissionDenied]: 'PERMISSION_DENIED',
+	[ExitCode.noSuchDevice]: 'NO_SUCH_INSTANCE',
+	[ExitCode.busy]: 'BUSY',
+	[ExitCode.refused]: 'REFUSED',
+	[ExitCode.versionMismatch]: 'VERSION_MISMATCH',
+}
+
 /** A failed system call on the control device. */
 export class DriverError extends UsbvnetError {
 	readonly errno: number
@@ -21,14 +31,14 @@ export class DriverError extends UsbvnetError {
 
 	constructor(message: string, exitCode: ExitCodeValue, errno: number, operation: string) {
 		const {name} = describeErrno(errno)
-		super(message, name, exitCode)
+		super(message, CODES[exitCode] ?? 'SYSTEM_ERROR', exitCode)
 		this.errno = errno
 		this.errnoName = name
 		this.operation = operation
 	}
 
 	override toJSON(): Record<string, unknown> {
-		return {...super.toJSON(), errno: this.errno, operation: this.operation}
+		return {...super.toJSON(), errno: this.errno, errnoName: this.errnoName, operation: this.operation}
 	}
 }
 

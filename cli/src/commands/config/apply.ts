@@ -1,0 +1,62 @@
+import {Args, Flags} from '@oclif/core'
+import {UsbvnetCommand, instanceFlag} from '../../base-command.js'
+import {applyPlan, planConfig} from '../../config/apply.js'
+import {formatChanges, type ConfigChange} from '../../config/diff.js'
+import {loadConfigFile} from '../../config/load.js'
+import {DEFAULT_CONFIG_PATH, type CompleteConfig} from '../../config/types.js'
+import {withDevice} from '../../driver/device.js'
+
+export interface ApplyResult {
+	instance: string
+	file: string
+	dryRun: boolean
+	/** True when the driver's configuration was replaced. */
+	applied: boolean
+	changes: ConfigChange[]
+	config: CompleteConfig
+}
+
+export default class ConfigApply extends UsbvnetCommand<typeof ConfigApply> {
+	static override summary = 'Validate a configuration file and apply it to the driver in one step.'
+	static override description = `The whole file is validated first, then the changes are shown and committed
+with a single request: the driver takes all of them or, refusing, none.
+Keys the file leaves out keep their current value. Needs root (CAP_NET_ADMIN)
+unless --dry-run. Exit codes: 3 invalid file, 4 module not loaded, 5 not root,
+6 no such instance, 8 refused by the driver (nothing changed).`
+	static override examples = [
+		{description: 'Apply /etc/usbvnet/config.json:', command: '<%= config.bin %> <%= command.id %>'},
+		{description: 'See what a file would change, changing nothing:', command: '<%= config.bin %> <%= command.id %> new.json --dry-run'},
+		{description: 'From an installer, with a machine-readable result:', command: '<%= config.bin %> <%= command.id %> /etc/usbvnet/config.json --json'},
+	]
+	static override enableJsonFlag = true
+	static override args = {
+		file: Args.string({description: 'configuration file, or - for standard input', default: DEFAULT_CONFIG_PATH}),
+	}
+	static override flags = {
+		instance: instanceFlag,
+		'dry-run': Flags.boolean({char: 'n', description: 'validate and show the changes, but apply nothing'}),
+	}
+
+	async run(): Promise<ApplyResult> {
+		const {file} = this.args
+		const dryRun = this.flags['dry-run']
+		const instance = this.flags.instance
+		const config = loadConfigFile(file)
+		return withDevice(dryRun ? 'query' : 'change', (device) => {
+			const plan = planConfig(device, instance, config, file)
+			const result = {instance: plan.instance, file, dryRun, applied: false, changes: plan.changes, config: plan.desired}
+			if (plan.changes.length === 0) {
+				this.log(`${plan.instance} already matches ${file}: nothing to apply`)
+				return result
+			}
+			this.log(formatChanges(plan.changes).join('\n'))
+			if (dryRun) {
+				this.log(`dry run: ${plan.changes.length} change(s) not applied`)
+				return result
+			}
+			applyPlan(device, instance, plan)
+			this.log(`applied ${plan.changes.length} change(s) to ${plan.instance}`)
+			return {...result, applied: true}
+		})
+	}
+}
