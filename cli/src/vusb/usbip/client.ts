@@ -144,7 +144,8 @@ export class ImportedDevice {
   readonly devid: number;
 
   constructor(
-    private readonly socket: net.Socket,
+    /** Exposed for diagnostics and fault-injection tests that need raw bytes. */
+    readonly socket: net.Socket,
     private readonly parser: UsbipStreamParser,
     private readonly seqnumDirections: Map<number, number>,
     readonly info: UsbDeviceInfo,
