@@ -1,278 +1,34 @@
 // CDC ECM (Ethernet Control Model) function: what Linux's cdc_ether binds.
-//
-// Interfaces: a communication interface (class 2/6) with an interrupt IN
-// endpoint for notifications, and a data interface whose alternate setting 0
-// has no endpoints and setting 1 has bulk IN/OUT (ECM 1.2 section 3.3: the
-// host selects setting 1 to start traffic and setting 0 to reset filters).
+// One Ethernet frame per bulk transfer, in both directions (ECM 1.2 3.3.1).
 
-import {
-  CdcSubclass,
-  EndpointType,
-  UsbClass,
-  cdcEthernetDescriptor,
-  cdcHeaderDescriptor,
-  cdcUnionDescriptor,
-  endpointDescriptor,
-  interfaceDescriptor,
-} from '../usb/descriptors.js';
-import type {
-  ControlOutcome,
-  FunctionBindContext,
-  FunctionClass,
-  InOutcome,
-  InterfaceSummary,
-  OutOutcome,
-  UsbFunction,
-  UsbSpeedName,
-} from '../usb/device.js';
-import { RequestType, bulkMaxPacketSize, interruptInterval } from '../usb/device.js';
-import type { SetupPacket } from '../usbip/protocol.js';
+import { CdcSubclass, UsbClass } from '../usb/descriptors.js';
+import type { FunctionClass, InOutcome, OutOutcome } from '../usb/device.js';
+import { bulkMaxPacketSize } from '../usb/device.js';
 import { UrbFlag } from '../usbip/protocol.js';
-import {
-  CdcRequest,
-  PacketFilter,
-  connectionSpeedChangeNotification,
-  macString,
-  networkConnectionNotification,
-  parseMac,
-} from './cdc.js';
+import { CdcNetworkFunction } from './cdc-net.js';
+import type { CdcNetworkOptions } from './cdc-net.js';
 
-/** The function side a frame handler talks to. */
-export interface FramePort {
-  /** Queues a frame for the host; false when dropped (host not listening or queue full). */
-  sendToHost(frame: Buffer): boolean;
-  /** True while the host has the data interface up (alternate setting 1). */
-  readonly active: boolean;
-}
+export type { FrameHandler, FramePort } from './cdc-net.js';
+export type CdcEcmOptions = CdcNetworkOptions;
 
-/**
- * The user-space end of the emulated network link: receives every frame the
- * host transmits and may send frames back through the port it was given.
- */
-export interface FrameHandler {
-  attach(port: FramePort): void;
-  frameFromHost(frame: Buffer): void;
-  /** The host stopped or started listening (data interface alternate setting changed). */
-  activeChanged?(active: boolean): void;
-}
-
-export interface CdcEcmOptions {
-  /** The MAC the host's network interface takes (iMACAddress). */
-  hostMac: string;
-  frameHandler: FrameHandler;
-  /** Link state reported right after the host activates the data interface; default true. */
-  connected?: boolean;
-  /** Reported link speed, bits per second; default follows the bus speed. */
-  linkSpeedBps?: number;
-  /** wMaxSegmentSize; default 1514 (Ethernet frame without FCS). */
-  maxSegmentSize?: number;
-  /** Frames queued for the host beyond this are dropped; default 512. */
-  maxQueuedFrames?: number;
-  interfaceName?: string;
-}
-
-const NOTIFY_MAX_PACKET = 16; // CONNECTION_SPEED_CHANGE is 16 bytes and must fit one packet.
-const NOTIFY_INTERVAL_MS = 32;
 /** Reassembly cap for OUT transfers that never end with a short packet. */
 const MAX_OUT_TRANSFER = 64 * 1024;
 
-export class CdcEcmFunction implements UsbFunction, FramePort {
+export class CdcEcmFunction extends CdcNetworkFunction {
   readonly name = 'cdc-ecm';
   readonly classTriple: FunctionClass = {
     functionClass: UsbClass.CDC,
     functionSubClass: CdcSubclass.ECM,
     functionProtocol: 0,
   };
+  protected readonly dataInterfaceProtocol = 0;
 
-  private readonly hostMac: Buffer;
-  private readonly handler: FrameHandler;
-  private readonly maxQueuedFrames: number;
-  private readonly maxSegmentSize: number;
-  private readonly interfaceName: string | undefined;
-  private commInterface = -1;
-  private dataInterface = -1;
-  private notifyEndpoint = 0;
-  private bulkIn = 0;
-  private bulkOut = 0;
-  private macStringIndex = 0;
-  private nameIndex = 0;
-  private speed: UsbSpeedName = 'high';
-  private wake: (address: number) => void = () => {};
-  private configured = false;
-  private dataAlternate = 0;
-  private connected: boolean;
-  private linkSpeedBps: number | undefined;
-  private readonly notifications: Buffer[] = [];
-  private readonly framesToHost: Buffer[] = [];
   /** Bytes of the head frame already handed out when a frame spans URBs. */
   private headOffset = 0;
   private outParts: Buffer[] = [];
   private outLength = 0;
 
-  packetFilter: number = PacketFilter.DIRECTED | PacketFilter.BROADCAST;
-  multicastFilters: Buffer = Buffer.alloc(0);
-  readonly stats = { framesFromHost: 0, framesToHost: 0, framesDropped: 0 };
-
-  constructor(options: CdcEcmOptions) {
-    this.hostMac = parseMac(options.hostMac);
-    this.handler = options.frameHandler;
-    this.connected = options.connected ?? true;
-    this.linkSpeedBps = options.linkSpeedBps;
-    this.maxSegmentSize = options.maxSegmentSize ?? 1514;
-    this.maxQueuedFrames = options.maxQueuedFrames ?? 512;
-    this.interfaceName = options.interfaceName;
-  }
-
-  bind(ctx: FunctionBindContext): void {
-    this.speed = ctx.speed;
-    this.commInterface = ctx.allocateInterface();
-    this.dataInterface = ctx.allocateInterface();
-    this.notifyEndpoint = ctx.allocateEndpoint('in');
-    this.bulkIn = ctx.allocateEndpoint('in');
-    this.bulkOut = ctx.allocateEndpoint('out');
-    this.macStringIndex = ctx.addString(macString(this.hostMac));
-    this.nameIndex = this.interfaceName ? ctx.addString(this.interfaceName) : 0;
-    this.wake = ctx.wakeEndpoint;
-    this.handler.attach(this);
-  }
-
-  get interfaceNumbers(): { comm: number; data: number } {
-    return { comm: this.commInterface, data: this.dataInterface };
-  }
-
-  get endpointAddresses(): { notify: number; bulkIn: number; bulkOut: number } {
-    return { notify: this.notifyEndpoint, bulkIn: this.bulkIn, bulkOut: this.bulkOut };
-  }
-
-  get active(): boolean {
-    return this.configured && this.dataAlternate === 1;
-  }
-
-  descriptors(speed: UsbSpeedName): Buffer[] {
-    const bulk = bulkMaxPacketSize(speed);
-    return [
-      interfaceDescriptor({
-        interfaceNumber: this.commInterface,
-        alternateSetting: 0,
-        numEndpoints: 1,
-        interfaceClass: UsbClass.CDC,
-        interfaceSubClass: CdcSubclass.ECM,
-        interfaceProtocol: 0,
-        interfaceIndex: this.nameIndex,
-      }),
-      cdcHeaderDescriptor(),
-      cdcUnionDescriptor(this.commInterface, [this.dataInterface]),
-      cdcEthernetDescriptor({
-        macAddressIndex: this.macStringIndex,
-        ethernetStatistics: 0,
-        maxSegmentSize: this.maxSegmentSize,
-        numberMcFilters: 0,
-        numberPowerFilters: 0,
-      }),
-      endpointDescriptor({
-        address: this.notifyEndpoint,
-        type: EndpointType.INTERRUPT,
-        maxPacketSize: NOTIFY_MAX_PACKET,
-        interval: interruptInterval(speed, NOTIFY_INTERVAL_MS),
-      }),
-      interfaceDescriptor({
-        interfaceNumber: this.dataInterface,
-        alternateSetting: 0,
-        numEndpoints: 0,
-        interfaceClass: UsbClass.CDC_DATA,
-        interfaceSubClass: 0,
-        interfaceProtocol: 0,
-        interfaceIndex: 0,
-      }),
-      interfaceDescriptor({
-        interfaceNumber: this.dataInterface,
-        alternateSetting: 1,
-        numEndpoints: 2,
-        interfaceClass: UsbClass.CDC_DATA,
-        interfaceSubClass: 0,
-        interfaceProtocol: 0,
-        interfaceIndex: 0,
-      }),
-      endpointDescriptor({ address: this.bulkIn, type: EndpointType.BULK, maxPacketSize: bulk, interval: 0 }),
-      endpointDescriptor({ address: this.bulkOut, type: EndpointType.BULK, maxPacketSize: bulk, interval: 0 }),
-    ];
-  }
-
-  interfaces(): InterfaceSummary[] {
-    return [
-      {
-        interfaceNumber: this.commInterface,
-        interfaceClass: UsbClass.CDC,
-        interfaceSubClass: CdcSubclass.ECM,
-        interfaceProtocol: 0,
-      },
-      { interfaceNumber: this.dataInterface, interfaceClass: UsbClass.CDC_DATA, interfaceSubClass: 0, interfaceProtocol: 0 },
-    ];
-  }
-
-  setAlternate(interfaceNumber: number, alternate: number): boolean {
-    if (interfaceNumber === this.commInterface) return alternate === 0;
-    if (interfaceNumber !== this.dataInterface || alternate > 1) return false;
-    const wasActive = this.active;
-    this.dataAlternate = alternate;
-    // Either transition resets the data path (ECM 1.2 3.3: setting 0 resets filters and queues).
-    this.resetDataPath();
-    if (alternate === 0) this.packetFilter = PacketFilter.DIRECTED | PacketFilter.BROADCAST;
-    if (alternate === 1) this.announceLink();
-    if (wasActive !== this.active) this.handler.activeChanged?.(this.active);
-    return true;
-  }
-
-  alternate(interfaceNumber: number): number {
-    return interfaceNumber === this.dataInterface ? this.dataAlternate : 0;
-  }
-
-  configure(active: boolean): void {
-    const wasActive = this.active;
-    this.configured = active;
-    this.dataAlternate = 0;
-    this.notifications.length = 0;
-    this.resetDataPath();
-    if (wasActive) this.handler.activeChanged?.(false);
-  }
-
-  activeEndpoints(): number[] {
-    if (!this.configured) return [];
-    return this.dataAlternate === 1 ? [this.notifyEndpoint, this.bulkIn, this.bulkOut] : [this.notifyEndpoint];
-  }
-
-  ownedEndpoints(): number[] {
-    return [this.notifyEndpoint, this.bulkIn, this.bulkOut];
-  }
-
-  controlRequest(setup: SetupPacket, data: Buffer): ControlOutcome {
-    const type = setup.requestType & RequestType.TYPE_MASK;
-    const iface = setup.index & 0xff;
-    if (type !== RequestType.TYPE_CLASS || (iface !== this.commInterface && iface !== this.dataInterface)) return 'stall';
-    const isIn = (setup.requestType & RequestType.DIR_IN) !== 0;
-    switch (setup.request) {
-      case CdcRequest.SET_ETHERNET_PACKET_FILTER:
-        if (isIn) return 'stall';
-        this.packetFilter = setup.value;
-        return Buffer.alloc(0);
-      case CdcRequest.SET_ETHERNET_MULTICAST_FILTERS:
-        // We declared zero perfect filters, so hosts should fall back to ALL_MULTICAST;
-        // accept the list anyway (6 bytes per address) as harmless.
-        if (isIn || data.length % 6 !== 0) return 'stall';
-        this.multicastFilters = Buffer.from(data);
-        return Buffer.alloc(0);
-      default:
-        // PM pattern filters and statistics were declared unsupported in the functional descriptor.
-        return 'stall';
-    }
-  }
-
-  handleIn(address: number, maxLength: number): InOutcome {
-    if (address === this.notifyEndpoint) {
-      const next = this.notifications.shift();
-      return next ?? 'pending';
-    }
-    if (address !== this.bulkIn || !this.active) return 'stall';
+  protected bulkInTransfer(maxLength: number): InOutcome {
     const head = this.framesToHost[0];
     if (!head) return 'pending';
     const remaining = head.length - this.headOffset;
@@ -286,68 +42,35 @@ export class CdcEcmFunction implements UsbFunction, FramePort {
     // The host's buffer is smaller than the frame: fill it with whole packets and
     // continue in the next URB, as a real device's transfer would.
     const packet = bulkMaxPacketSize(this.speed);
-    const take = Math.max(packet, maxLength - (maxLength % packet));
-    if (take > maxLength) return 'stall';
+    const take = maxLength - (maxLength % packet);
+    if (take === 0) return 'stall';
     const chunk = head.subarray(this.headOffset, this.headOffset + take);
     this.headOffset += take;
     return chunk;
   }
 
-  handleOut(address: number, data: Buffer, transferFlags: number): OutOutcome {
-    if (address !== this.bulkOut || !this.active) return 'stall';
+  protected bulkOutTransfer(data: Buffer, transferFlags: number): OutOutcome {
     this.outParts.push(Buffer.from(data));
     this.outLength += data.length;
-    // A transfer (one frame) ends with a short packet, or with a zero-length one the URB flag asks for.
-    const packet = bulkMaxPacketSize(this.speed);
-    const ended = data.length % packet !== 0 || data.length === 0 || (transferFlags & UrbFlag.ZERO_PACKET) !== 0;
     if (this.outLength > MAX_OUT_TRANSFER) {
       this.outParts = [];
       this.outLength = 0;
       this.stats.framesDropped++;
       return 'ok';
     }
+    // A transfer (one frame) ends with a short packet, or with the zero-length one URB_ZERO_PACKET asks for.
+    const packet = bulkMaxPacketSize(this.speed);
+    const ended = data.length % packet !== 0 || data.length === 0 || (transferFlags & UrbFlag.ZERO_PACKET) !== 0;
     if (ended) {
       const frame = Buffer.concat(this.outParts, this.outLength);
       this.outParts = [];
       this.outLength = 0;
-      if (frame.length > 0) {
-        this.stats.framesFromHost++;
-        this.handler.frameFromHost(frame);
-      }
+      if (frame.length > 0) this.deliverFromHost(frame);
     }
     return 'ok';
   }
 
-  // ---- FramePort ---------------------------------------------------------------
-
-  sendToHost(frame: Buffer): boolean {
-    if (!this.active || this.framesToHost.length >= this.maxQueuedFrames || frame.length === 0) {
-      this.stats.framesDropped++;
-      return false;
-    }
-    this.framesToHost.push(Buffer.from(frame));
-    this.wake(this.bulkIn);
-    return true;
-  }
-
-  /** Changes the reported link state; the host hears it on the notification endpoint. */
-  setConnected(connected: boolean): void {
-    this.connected = connected;
-    if (this.active) this.announceLink();
-  }
-
-  private announceLink(): void {
-    this.notifications.length = 0;
-    this.notifications.push(networkConnectionNotification(this.commInterface, this.connected));
-    if (this.connected) {
-      const bps = this.linkSpeedBps ?? (this.speed === 'high' ? 480_000_000 : 12_000_000);
-      this.notifications.push(connectionSpeedChangeNotification(this.commInterface, bps, bps));
-    }
-    this.wake(this.notifyEndpoint);
-  }
-
-  private resetDataPath(): void {
-    this.framesToHost.length = 0;
+  protected resetTransfers(): void {
     this.headOffset = 0;
     this.outParts = [];
     this.outLength = 0;
