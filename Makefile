@@ -63,10 +63,16 @@ cli-test: cli
 	@bash test/unit/run-cli-tests.sh
 
 # ---- test/vm: the QEMU lab ------------------------------------------------------
-vm-test: module cli
+# Small C programs the scenarios run in the guest (it shares this root).
+VM_TOOLS := $(BUILD)/vm/tools/ioctl-test
+$(BUILD)/vm/tools/%: test/vm/tools/%.c linux-module/uapi/usbvnet.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu99 -O2 -Wall -Wextra -Werror -Ilinux-module/uapi -o $@ $<
+
+vm-test: module cli $(VM_TOOLS)
 	@KVER=$(KVER) bash test/vm/run-scenarios.sh
 
-bench: module cli
+bench: module cli $(VM_TOOLS)
 	@KVER=$(KVER) bash test/bench/run.sh
 
 fuzz:

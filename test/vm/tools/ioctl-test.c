@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Sends /dev/usbvnet bad requests and checks each gets the documented errno
+ * and changes nothing: wrong sizes, unknown commands, bad slots and names,
+ * non-zero reserved fields, invalid settings, and writes without
+ * CAP_NET_ADMIN. Prints "PASS ioctl: ..." / "FAIL ioctl: ..." lines.
+ *
+ *   ioctl-test bad [LOWER]    the bad-request checks; LOWER: a netdev
+ *                             attached to usbvnet0 (for the EBUSY check)
+ *
+ * It also gives scenarios plain access to the requests before and beside
+ * the real CLI:
+ *   ioctl-test info           instance counters as key=value lines
+ *   ioctl-test slot N         one slot as key=value lines
+ *   ioctl-test mode bridge|private
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "usbvnet.h"
+
+static int fd, failed;
+
+static void result(int ok, const char *name, int err)
+{
+	printf("%s ioctl: %s", ok ? "PASS" : "FAIL", name);
+	if (!ok)
+		printf(" (errno %d: %s)", err, strerror(err));
+	printf("\n");
+	failed |= !ok;
+}
+
+/* Expects the request to fail with want_errno. */
+static void expect_errno(const char *name, unsigned long req, void *arg, int want_errno)
+{
+	int rc = ioctl(fd, req, arg);
+
+	result(rc == -1 && errno == want_errno, name, rc == -1 ? errno : 0);
+}
+
+/* Everything readable about the default instance, to compare before/after. */
+struct snapshot {
+	struct usbvnet_config config;
+	struct usbvnet_slot_info slots[USBVNET_MAX_SLOTS];
+	__u32 slots_used;
+	__u8 mac[6];
+};
+
+static void snap(struct snapshot *s)
+{
+	struct usbvnet_info info;
+	unsigned int i;
+
+	memset(s, 0, sizeof(*s));
+	memset(&info, 0, sizeof(info));
+	if (ioctl(fd, USBVNET_IOC_INFO, &info) || ioctl(fd, USBVNET_IOC_GET_CONFIG, &s->config)) {
+		perror("snapshot");
+		exit(2);
+	}
+	s->slots_used = info.slots_used;
+	memcpy(s->mac, info.mac, 6);
+	for (i = 0; i < USBVNET_MAX_SLOTS; i++) {
+		s->slots[i].slot = i;
+		if (ioctl(fd, USBVNET_IOC_SLOT_INFO, &s->slots[i])) {
+			perror("snapshot slot");
+			exit(2);
+		}
+		/* Counters and learning move with traffic; identity must not. */
+		memset(&s->slots[i].learned, 0, sizeof(struct usbvnet_slot_info) -
+		       offsetof(struct usbvnet_slot_info, learned));
+	}
+}
+
+static int print_info(void)
+{
+	struct usbvnet_info i;
+
+	memset(&i, 0, sizeof(i));
+	if (ioctl(fd, USBVNET_IOC_INFO, &i)) {
+		perror("USBVNET_IOC_INFO");
+		return 1;
+	}
+	printf("ifname=%s\nslots_used=%u\ncarrier=%u\nmode=%u\nrefused_full=%llu\n"
+	       "refused_rules=%llu\nspoof_drops=%llu\npurged=%llu\ntx_dropped=%llu\n",
+	       i.ifname, i.slots_used, i.carrier, i.mode, (unsigned long long)i.refused_full,
+	       (unsigned long long)i.refused_rules, (unsigned long long)i.spoof_drops,
+	       (unsigned long long)i.purged, (unsigned long long)i.tx_dropped);
+	return 0;
+}
+
+static int print_slot(const char *arg)
+{
+	struct usbvnet_slot_info s;
+
+	memset(&s, 0, sizeof(s));
+	s.slot = (__u32)strtoul(arg, NULL, 0);
+	if (ioctl(fd, USBVNET_IOC_SLOT_INFO, &s)) {
+		perror("USBVNET_IOC_SLOT_INFO");
+		return 1;
+	}
+	printf("slot=%u\nin_use=%u\nlower=%s\ndriver=%s\nvendor=%04x\nproduct=%04x\n"
+	       "serial=%s\nbusid=%s\nlearned=%u\nrx_packets=%llu\ntx_packets=%llu\n"
+	       "spoof_drops=%llu\npurged=%llu\n",
+	       s.slot, s.in_use, s.lower, s.driver, s.vendor, s.product, s.serial, s.busid,
+	       s.learned, (unsigned long long)s.rx_packets, (unsigned long long)s.tx_packets,
+	       (unsigned long long)s.spoof_drops, (unsigned long long)s.purged);
+	return 0;
+}
+
+static int set_mode(const char *mode)
+{
+	struct usbvnet_config c;
+
+	memset(&c, 0, sizeof(c));
+	if (ioctl(fd, USBVNET_IOC_GET_CONFIG, &c)) {
+		perror("USBVNET_IOC_GET_CONFIG");
+		return 1;
+	}
+	c.mode = !strcmp(mode, "private") ? USBVNET_MODE_PRIVATE : USBVNET_MODE_BRIDGE;
+	if (ioctl(fd, USBVNET_IOC_SET_CONFIG, &c)) {
+		perror("USBVNET_IOC_SET_CONFIG");
+		return 1;
+	}
+	return 0;
+}
+
+static int bad_requests(const char *lower);
+
+int main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : "";
+
+	fd = open("/dev/usbvnet", O_RDWR);
+	if (fd < 0) {
+		perror("/dev/usbvnet");
+		return 2;
+	}
+	if (!strcmp(cmd, "info"))
+		return print_info();
+	if (!strcmp(cmd, "slot") && argc > 2)
+		return print_slot(argv[2]);
+	if (!strcmp(cmd, "mode") && argc > 2)
+		return set_mode(argv[2]);
+	if (!strcmp(cmd, "bad"))
+		return bad_requests(argc > 2 ? argv[2] : "");
+	fprintf(stderr, "usage: ioctl-test info | slot N | mode bridge|private | bad [LOWER]\n");
+	return 2;
+}
+
+static int bad_requests(const char *lower)
+{
+	struct snapshot before, after;
+	struct usbvnet_config cfg;
+	struct usbvnet_slot_info si;
+	struct usbvnet_attach at;
+	char big[4096];
+
+	snap(&before);
+
+	memset(big, 0, sizeof(big));
+	expect_errno("wrong size is EINVAL", _IOWR(USBVNET_IOC_MAGIC, 0x01, char[100]), big, EINVAL);
+	expect_errno("wrong direction is EINVAL", _IOR(USBVNET_IOC_MAGIC, 0x04, struct usbvnet_config), big, EINVAL);
+	expect_errno("unknown command is ENOTTY", _IOWR(USBVNET_IOC_MAGIC, 0x7f, struct usbvnet_info), big, ENOTTY);
+	expect_errno("other magic is ENOTTY", _IOWR('T', 0x01, struct usbvnet_info), big, ENOTTY);
+	expect_errno("bad pointer is EFAULT", USBVNET_IOC_INFO, (void *)16, EFAULT);
+
+	memset(&si, 0, sizeof(si));
+	si.slot = 32;
+	expect_errno("slot 32 is EINVAL", USBVNET_IOC_SLOT_INFO, &si, EINVAL);
+	si.slot = 0xffffffff;
+	expect_errno("slot 2^32-1 is EINVAL", USBVNET_IOC_SLOT_INFO, &si, EINVAL);
+	memset(&si, 'x', sizeof(si.ifname));
+	si.slot = 0;
+	expect_errno("unterminated instance name is EINVAL", USBVNET_IOC_SLOT_INFO, &si, EINVAL);
+	memset(&si, 0, sizeof(si));
+	strcpy(si.ifname, "nosuch0");
+	expect_errno("unknown instance is ENODEV", USBVNET_IOC_SLOT_INFO, &si, ENODEV);
+	strcpy(si.ifname, "lo");
+	expect_errno("an interface of another kind is ENODEV", USBVNET_IOC_SLOT_INFO, &si, ENODEV);
+
+	memset(&cfg, 0, sizeof(cfg));
+	if (ioctl(fd, USBVNET_IOC_GET_CONFIG, &cfg))
+		return 2;
+	cfg.mode = 7;
+	expect_errno("mode 7 is EINVAL", USBVNET_IOC_SET_CONFIG, &cfg, EINVAL);
+	cfg.mode = USBVNET_MODE_PRIVATE;
+	cfg.mac[0] = 0x01;	/* multicast, together with a valid mode change */
+	expect_errno("multicast MAC is EINVAL", USBVNET_IOC_SET_CONFIG, &cfg, EINVAL);
+	memcpy(cfg.mac, before.mac, 6);
+	cfg.nr_rules = 17;
+	expect_errno("17 rules is EINVAL", USBVNET_IOC_SET_CONFIG, &cfg, EINVAL);
+	cfg.nr_rules = 1;
+	cfg.rules[0].action = 9;
+	expect_errno("rule action 9 is EINVAL", USBVNET_IOC_SET_CONFIG, &cfg, EINVAL);
+	cfg.rules[0].action = 0;
+	cfg.drivers = 0x100;
+	expect_errno("unknown driver bit is EINVAL", USBVNET_IOC_SET_CONFIG, &cfg, EINVAL);
+	cfg.drivers = USBVNET_DRV_ALL;
+	cfg.reserved0 = 1;
+	expect_errno("non-zero reserved field is EINVAL", USBVNET_IOC_SET_CONFIG, &cfg, EINVAL);
+
+	memset(&at, 0, sizeof(at));
+	strcpy(at.lower, "nosuch9");
+	at.slot = USBVNET_ANY_SLOT;
+	expect_errno("attach of a missing netdev is ENODEV", USBVNET_IOC_ATTACH, &at, ENODEV);
+	strcpy(at.lower, "lo");
+	expect_errno("attach of loopback is EINVAL", USBVNET_IOC_ATTACH, &at, EINVAL);
+	strcpy(at.lower, "usbvnet0");
+	expect_errno("attach of usbvnet0 to itself is ELOOP", USBVNET_IOC_ATTACH, &at, ELOOP);
+	if (*lower) {
+		strcpy(at.lower, lower);
+		expect_errno("attach of an attached netdev is EBUSY", USBVNET_IOC_ATTACH, &at, EBUSY);
+	}
+	memset(&at, 0, sizeof(at));
+	at.slot = 40;
+	expect_errno("detach of slot 40 is EINVAL", USBVNET_IOC_DETACH, &at, EINVAL);
+	at.slot = 31;
+	expect_errno("detach of a free slot is ENOENT", USBVNET_IOC_DETACH, &at, ENOENT);
+
+	/* Without CAP_NET_ADMIN: reads work, writes are EPERM. */
+	if (setresuid(65534, 65534, 65534)) {
+		perror("setresuid");
+		return 2;
+	}
+	{
+		struct usbvnet_info info;
+
+		memset(&info, 0, sizeof(info));
+		result(ioctl(fd, USBVNET_IOC_INFO, &info) == 0, "unprivileged read works", errno);
+	}
+	memcpy(&cfg, &before.config, sizeof(cfg));
+	cfg.mode = USBVNET_MODE_PRIVATE;
+	expect_errno("unprivileged set-config is EPERM", USBVNET_IOC_SET_CONFIG, &cfg, EPERM);
+	memset(&at, 0, sizeof(at));
+	at.slot = 0;
+	expect_errno("unprivileged detach is EPERM", USBVNET_IOC_DETACH, &at, EPERM);
+
+	snap(&after);
+	result(!memcmp(&before, &after, sizeof(before)), "state unchanged after all of them", 0);
+	return failed;
+}
