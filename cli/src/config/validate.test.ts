@@ -188,6 +188,8 @@ describe('helpers', () => {
 	it('edit distance and closest match', () => {
 		assert.equal(editDistance('kitten', 'sitting'), 3)
 		assert.equal(editDistance('', 'abc'), 3)
+		assert.equal(editDistance('mdoe', 'mode'), 1)
+		assert.equal(closestMatch('mdoe', ['mac', 'mode', 'rules']), 'mode')
 		assert.equal(closestMatch('drivrs', ['mac', 'mode', 'drivers']), 'drivers')
 		assert.equal(closestMatch('rule', ['mac', 'mode', 'rules']), 'rules')
 		assert.equal(closestMatch('zzzz', ['mac', 'mode']), undefined)
