@@ -213,7 +213,10 @@ export abstract class CdcNetworkFunction implements UsbFunction, FramePort {
     this.dataAlternate = alternate;
     // Either transition resets the data path (ECM 1.2 3.3: setting 0 resets filters and queues).
     this.resetDataPath();
-    if (alternate === 0) this.packetFilter = PacketFilter.DIRECTED | PacketFilter.BROADCAST;
+    if (alternate === 0) {
+      this.packetFilter = PacketFilter.DIRECTED | PacketFilter.BROADCAST;
+      this.resetFunction();
+    }
     if (alternate === 1) this.announceLink();
     if (wasActive !== this.active) this.handler.activeChanged?.(this.active);
     return true;
@@ -229,6 +232,7 @@ export abstract class CdcNetworkFunction implements UsbFunction, FramePort {
     this.dataAlternate = 0;
     this.notifications.length = 0;
     this.resetDataPath();
+    this.resetFunction();
     if (wasActive) this.handler.activeChanged?.(false);
   }
 
@@ -294,6 +298,9 @@ export abstract class CdcNetworkFunction implements UsbFunction, FramePort {
   protected abstract bulkOutTransfer(data: Buffer, transferFlags: number): OutOutcome;
   /** Drops partial transfers; called on every alternate-setting or configuration change. */
   protected abstract resetTransfers(): void;
+
+  /** Restores negotiated parameters to defaults: on data alternate 0 and on (de)configuration. */
+  protected resetFunction(): void {}
 
   protected deliverFromHost(frame: Buffer): void {
     this.stats.framesFromHost++;
