@@ -2,215 +2,215 @@
 // with ajv, compiled once, and turning a valid definition into a UsbDevice.
 // Errors reuse the configuration layer's types so both read alike.
 
-import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
-import { ConfigFileError, JsonSyntaxError, SchemaValidationError } from '../config/errors.js';
-import type { ConfigIssue } from '../config/errors.js';
-import { findJsonSyntaxProblem } from '../config/json-syntax.js';
-import { closestMatch } from '../config/suggest.js';
-import { toJsonPath } from '../config/validate.js';
-import { UsbDevice } from './usb/device.js';
-import type { UsbFunction } from './usb/device.js';
-import { CdcEcmFunction } from './functions/cdc-ecm.js';
-import { CdcNcmFunction } from './functions/cdc-ncm.js';
-import type { FrameHandler } from './functions/cdc-net.js';
-import { CdcAcmFunction } from './functions/cdc-acm.js';
-import type { SerialHandler } from './functions/cdc-acm.js';
+import {readFileSync} from 'node:fs'
+import {dirname, resolve} from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {Ajv2020} from 'ajv/dist/2020.js'
+import type {ErrorObject, ValidateFunction} from 'ajv/dist/2020.js'
+import {ConfigFileError, JsonSyntaxError, SchemaValidationError} from '../config/errors.js'
+import type {ConfigIssue} from '../config/errors.js'
+import {findJsonSyntaxProblem} from '../config/json-syntax.js'
+import {closestMatch} from '../config/suggest.js'
+import {toJsonPath} from '../config/validate.js'
+import {UsbDevice} from './usb/device.js'
+import type {UsbFunction} from './usb/device.js'
+import {CdcEcmFunction} from './functions/cdc-ecm.js'
+import {CdcNcmFunction} from './functions/cdc-ncm.js'
+import type {FrameHandler} from './functions/cdc-net.js'
+import {CdcAcmFunction} from './functions/cdc-acm.js'
+import type {SerialHandler} from './functions/cdc-acm.js'
 
 /** schemas/ at the repository root, from cli/dist/vusb/. */
 export const VUSB_DEVICE_SCHEMA_PATH = resolve(
-  dirname(fileURLToPath(import.meta.url)),
-  '../../../schemas/vusb-device.schema.json',
-);
+	dirname(fileURLToPath(import.meta.url)),
+	'../../../schemas/vusb-device.schema.json',
+)
 
 interface NetworkFunctionFields {
-  hostMac: string;
-  connected?: boolean;
-  linkSpeedBps?: number;
-  maxSegmentSize?: number;
-  interfaceName?: string;
+	hostMac: string
+	connected?: boolean
+	linkSpeedBps?: number
+	maxSegmentSize?: number
+	interfaceName?: string
 }
 
 export interface CdcEcmConfig extends NetworkFunctionFields {
-  type: 'cdc-ecm';
+	type: 'cdc-ecm'
 }
 
 export interface CdcNcmConfig extends NetworkFunctionFields {
-  type: 'cdc-ncm';
-  ntbInMaxSize?: number;
-  ntbOutMaxSize?: number;
+	type: 'cdc-ncm'
+	ntbInMaxSize?: number
+	ntbOutMaxSize?: number
 }
 
 export interface CdcAcmConfig {
-  type: 'cdc-acm';
-  interfaceName?: string;
+	type: 'cdc-acm'
+	interfaceName?: string
 }
 
-export type FunctionConfig = CdcEcmConfig | CdcNcmConfig | CdcAcmConfig;
-export type NetworkFunctionConfig = CdcEcmConfig | CdcNcmConfig;
+export type FunctionConfig = CdcEcmConfig | CdcNcmConfig | CdcAcmConfig
+export type NetworkFunctionConfig = CdcEcmConfig | CdcNcmConfig
 
 /** The JSON shape of one device; IDs stay strings ("0x1d6b") as written. */
 export interface VusbDeviceConfig {
-  busid?: string;
-  vendorId: string;
-  productId: string;
-  bcdDevice?: string;
-  manufacturer?: string;
-  product?: string;
-  serial?: string;
-  speed?: 'full' | 'high';
-  maxPowerMilliamps?: number;
-  selfPowered?: boolean;
-  functions: FunctionConfig[];
+	busid?: string
+	vendorId: string
+	productId: string
+	bcdDevice?: string
+	manufacturer?: string
+	product?: string
+	serial?: string
+	speed?: 'full' | 'high'
+	maxPowerMilliamps?: number
+	selfPowered?: boolean
+	functions: FunctionConfig[]
 }
 
-let compiled: ValidateFunction<VusbDeviceConfig> | undefined;
+let compiled: ValidateFunction<VusbDeviceConfig> | undefined
 
 function validator(): ValidateFunction<VusbDeviceConfig> {
-  if (!compiled) {
-    const schema = JSON.parse(readFileSync(VUSB_DEVICE_SCHEMA_PATH, 'utf8')) as Record<string, unknown>;
-    // discriminator: one error about the function that is wrong, not one per oneOf branch.
-    const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true, discriminator: true });
-    compiled = ajv.compile<VusbDeviceConfig>(schema);
-  }
-  return compiled;
+	if (!compiled) {
+		const schema = JSON.parse(readFileSync(VUSB_DEVICE_SCHEMA_PATH, 'utf8')) as Record<string, unknown>
+		// discriminator: one error about the function that is wrong, not one per oneOf branch.
+		const ajv = new Ajv2020({allErrors: true, verbose: true, strict: true, discriminator: true})
+		compiled = ajv.compile<VusbDeviceConfig>(schema)
+	}
+	return compiled
 }
 
 /** What each pattern-checked definition means, in words. */
 const PATTERN_MEANING: Record<string, string> = {
-  usbId: 'a USB ID as "0x" and 4 hex digits, e.g. "0x1d6b"',
-  hostMac: 'a unicast MAC address "xx:xx:xx:xx:xx:xx" (first octet even, not all zeros), e.g. "02:00:00:00:00:01"',
-  busid: 'a USB/IP bus ID like "1-3"',
-  bcdDevice: 'a BCD release number like "0x0100"',
-};
+	usbId: 'a USB ID as "0x" and 4 hex digits, e.g. "0x1d6b"',
+	hostMac: 'a unicast MAC address "xx:xx:xx:xx:xx:xx" (first octet even, not all zeros), e.g. "02:00:00:00:00:01"',
+	busid: 'a USB/IP bus ID like "1-3"',
+	bcdDevice: 'a BCD release number like "0x0100"',
+}
 
 /** "#/$defs/hostMac/not" -> "hostMac"; "#/properties/busid/pattern" -> "busid" (ajv inlines $refs). */
 function schemaDefinition(schemaPath: string): string {
-  const parts = schemaPath.split('/');
-  return parts[parts.length - 2] ?? '';
+	const parts = schemaPath.split('/')
+	return parts[parts.length - 2] ?? ''
 }
 
 function describeError(error: ErrorObject): ConfigIssue {
-  const path = toJsonPath(error.instancePath);
-  const params = error.params as Record<string, unknown>;
-  switch (error.keyword) {
-    case 'additionalProperties': {
-      const key = String(params['additionalProperty']);
-      const parent = error.parentSchema as { properties?: Record<string, unknown> } | undefined;
-      const valid = Object.keys(parent?.properties ?? {}).filter((k) => k !== '$schema');
-      const suggestion = closestMatch(key, valid);
-      const keyPath = toJsonPath(error.instancePath, key);
-      return suggestion
-        ? { path: keyPath, message: `unknown key "${key}"; did you mean "${suggestion}"?`, suggestion }
-        : { path: keyPath, message: `unknown key "${key}"; valid keys here: ${valid.join(', ')}` };
-    }
-    case 'required':
-      return { path, message: `missing required key "${String(params['missingProperty'])}"` };
-    case 'discriminator': {
-      const tag = JSON.stringify(params['tagValue'] ?? null);
-      const types = ['cdc-ecm', 'cdc-ncm', 'cdc-acm'];
-      const suggestion = typeof params['tagValue'] === 'string' ? closestMatch(params['tagValue'], types) : undefined;
-      const message = `function type ${tag} is not one of ${types.join(', ')}`;
-      return suggestion ? { path: `${path}.type`, message: `${message}; did you mean "${suggestion}"?`, suggestion } : { path: `${path}.type`, message };
-    }
-    case 'enum': {
-      const allowed = (params['allowedValues'] as unknown[]).map((v) => JSON.stringify(v));
-      return { path, message: `expected one of ${allowed.join(', ')}, got ${JSON.stringify(error.data)}` };
-    }
-    case 'pattern':
-    case 'not':
-      return { path, message: `expected ${PATTERN_MEANING[schemaDefinition(error.schemaPath)] ?? 'a different value'}, got ${JSON.stringify(error.data)}` };
-    default:
-      return { path, message: `${error.message ?? 'is invalid'}, got ${JSON.stringify(error.data)}` };
-  }
+	const path = toJsonPath(error.instancePath)
+	const params = error.params as Record<string, unknown>
+	switch (error.keyword) {
+		case 'additionalProperties': {
+			const key = String(params['additionalProperty'])
+			const parent = error.parentSchema as {properties?: Record<string, unknown>} | undefined
+			const valid = Object.keys(parent?.properties ?? {}).filter((k) => k !== '$schema')
+			const suggestion = closestMatch(key, valid)
+			const keyPath = toJsonPath(error.instancePath, key)
+			return suggestion
+				? {path: keyPath, message: `unknown key "${key}"; did you mean "${suggestion}"?`, suggestion}
+				: {path: keyPath, message: `unknown key "${key}"; valid keys here: ${valid.join(', ')}`}
+		}
+		case 'required':
+			return {path, message: `missing required key "${String(params['missingProperty'])}"`}
+		case 'discriminator': {
+			const tag = JSON.stringify(params['tagValue'] ?? null)
+			const types = ['cdc-ecm', 'cdc-ncm', 'cdc-acm']
+			const suggestion = typeof params['tagValue'] === 'string' ? closestMatch(params['tagValue'], types) : undefined
+			const message = `function type ${tag} is not one of ${types.join(', ')}`
+			return suggestion ? {path: `${path}.type`, message: `${message}; did you mean "${suggestion}"?`, suggestion} : {path: `${path}.type`, message}
+		}
+		case 'enum': {
+			const allowed = (params['allowedValues'] as unknown[]).map((v) => JSON.stringify(v))
+			return {path, message: `expected one of ${allowed.join(', ')}, got ${JSON.stringify(error.data)}`}
+		}
+		case 'pattern':
+		case 'not':
+			return {path, message: `expected ${PATTERN_MEANING[schemaDefinition(error.schemaPath)] ?? 'a different value'}, got ${JSON.stringify(error.data)}`}
+		default:
+			return {path, message: `${error.message ?? 'is invalid'}, got ${JSON.stringify(error.data)}`}
+	}
 }
 
 /** Checks what the schema cannot: values that must differ across functions. */
 function crossChecks(config: VusbDeviceConfig): ConfigIssue[] {
-  const issues: ConfigIssue[] = [];
-  const macs = new Map<string, number>();
-  config.functions.forEach((fn, i) => {
-    if (fn.type === 'cdc-acm') return;
-    const mac = fn.hostMac.toLowerCase();
-    const first = macs.get(mac);
-    if (first !== undefined) {
-      issues.push({ path: `$.functions[${i}].hostMac`, message: `${fn.hostMac} is already the hostMac of functions[${first}]` });
-    } else macs.set(mac, i);
-  });
-  return issues;
+	const issues: ConfigIssue[] = []
+	const macs = new Map<string, number>()
+	config.functions.forEach((fn, i) => {
+		if (fn.type === 'cdc-acm') return
+		const mac = fn.hostMac.toLowerCase()
+		const first = macs.get(mac)
+		if (first !== undefined) {
+			issues.push({path: `$.functions[${i}].hostMac`, message: `${fn.hostMac} is already the hostMac of functions[${first}]`})
+		} else macs.set(mac, i)
+	})
+	return issues
 }
 
 /** Returns the definition typed, or throws SchemaValidationError listing every problem. */
 export function validateDeviceConfig(data: unknown, source: string): VusbDeviceConfig {
-  const validate = validator();
-  if (!validate(data)) throw new SchemaValidationError(source, (validate.errors ?? []).map(describeError));
-  const issues = crossChecks(data);
-  if (issues.length > 0) throw new SchemaValidationError(source, issues);
-  return data;
+	const validate = validator()
+	if (!validate(data)) throw new SchemaValidationError(source, (validate.errors ?? []).map(describeError))
+	const issues = crossChecks(data)
+	if (issues.length > 0) throw new SchemaValidationError(source, issues)
+	return data
 }
 
 export function parseDeviceConfigText(text: string, source: string): VusbDeviceConfig {
-  const json = text.startsWith('\uFEFF') ? text.slice(1) : text;
-  let data: unknown;
-  try {
-    data = JSON.parse(json);
-  } catch (error) {
-    const problem = findJsonSyntaxProblem(json);
-    if (problem) throw new JsonSyntaxError(source, problem.line, problem.column, problem.message);
-    throw new JsonSyntaxError(source, 1, 1, (error as Error).message);
-  }
-  return validateDeviceConfig(data, source);
+	const json = text.startsWith('\uFEFF') ? text.slice(1) : text
+	let data: unknown
+	try {
+		data = JSON.parse(json)
+	} catch (error) {
+		const problem = findJsonSyntaxProblem(json)
+		if (problem) throw new JsonSyntaxError(source, problem.line, problem.column, problem.message)
+		throw new JsonSyntaxError(source, 1, 1, (error as Error).message)
+	}
+	return validateDeviceConfig(data, source)
 }
 
 export function loadDeviceConfigFile(path: string): VusbDeviceConfig {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : String(error);
-    throw new ConfigFileError(path, reason, { cause: error });
-  }
-  return parseDeviceConfigText(text, path);
+	let text: string
+	try {
+		text = readFileSync(path, 'utf8')
+	} catch (error) {
+		const code = (error as NodeJS.ErrnoException).code
+		const reason = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : String(error)
+		throw new ConfigFileError(path, reason, {cause: error})
+	}
+	return parseDeviceConfigText(text, path)
 }
 
 /** Where each function's traffic goes: the caller decides (user-space handler, TAP, pty, ...). */
 export interface FunctionHandlers {
-  frames(config: NetworkFunctionConfig, index: number): FrameHandler;
-  serial(config: CdcAcmConfig, index: number): SerialHandler;
+	frames(config: NetworkFunctionConfig, index: number): FrameHandler
+	serial(config: CdcAcmConfig, index: number): SerialHandler
 }
 
 function parseHex(text: string): number {
-  return Number.parseInt(text.slice(2), 16);
+	return Number.parseInt(text.slice(2), 16)
 }
 
 /** Builds the emulated device a valid definition describes. */
 export function buildDevice(config: VusbDeviceConfig, handlers: FunctionHandlers): UsbDevice {
-  const functions: UsbFunction[] = config.functions.map((fn, index) => {
-    switch (fn.type) {
-      case 'cdc-ecm':
-        return new CdcEcmFunction({ ...fn, frameHandler: handlers.frames(fn, index) });
-      case 'cdc-ncm':
-        return new CdcNcmFunction({ ...fn, frameHandler: handlers.frames(fn, index) });
-      case 'cdc-acm':
-        return new CdcAcmFunction({ ...fn, handler: handlers.serial(fn, index) });
-    }
-  });
-  return new UsbDevice(
-    {
-      vendorId: parseHex(config.vendorId),
-      productId: parseHex(config.productId),
-      bcdDevice: config.bcdDevice ? parseHex(config.bcdDevice) : 0x0100,
-      manufacturer: config.manufacturer,
-      product: config.product,
-      serial: config.serial,
-      speed: config.speed ?? 'high',
-      maxPowerMilliamps: config.maxPowerMilliamps,
-      selfPowered: config.selfPowered,
-    },
-    functions,
-  );
+	const functions: UsbFunction[] = config.functions.map((fn, index) => {
+		switch (fn.type) {
+			case 'cdc-ecm':
+				return new CdcEcmFunction({...fn, frameHandler: handlers.frames(fn, index)})
+			case 'cdc-ncm':
+				return new CdcNcmFunction({...fn, frameHandler: handlers.frames(fn, index)})
+			case 'cdc-acm':
+				return new CdcAcmFunction({...fn, handler: handlers.serial(fn, index)})
+		}
+	})
+	return new UsbDevice(
+		{
+			vendorId: parseHex(config.vendorId),
+			productId: parseHex(config.productId),
+			bcdDevice: config.bcdDevice ? parseHex(config.bcdDevice) : 0x0100,
+			manufacturer: config.manufacturer,
+			product: config.product,
+			serial: config.serial,
+			speed: config.speed ?? 'high',
+			maxPowerMilliamps: config.maxPowerMilliamps,
+			selfPowered: config.selfPowered,
+		},
+		functions,
+	)
 }

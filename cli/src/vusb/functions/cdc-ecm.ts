@@ -1,78 +1,78 @@
 // CDC ECM (Ethernet Control Model) function: what Linux's cdc_ether binds.
 // One Ethernet frame per bulk transfer, in both directions (ECM 1.2 3.3.1).
 
-import { CdcSubclass, UsbClass } from '../usb/descriptors.js';
-import type { FunctionClass, InOutcome, OutOutcome } from '../usb/device.js';
-import { bulkMaxPacketSize } from '../usb/device.js';
-import { UrbFlag } from '../usbip/protocol.js';
-import { CdcNetworkFunction } from './cdc-net.js';
-import type { CdcNetworkOptions } from './cdc-net.js';
+import {CdcSubclass, UsbClass} from '../usb/descriptors.js'
+import type {FunctionClass, InOutcome, OutOutcome} from '../usb/device.js'
+import {bulkMaxPacketSize} from '../usb/device.js'
+import {UrbFlag} from '../usbip/protocol.js'
+import {CdcNetworkFunction} from './cdc-net.js'
+import type {CdcNetworkOptions} from './cdc-net.js'
 
-export type { FrameHandler, FramePort } from './cdc-net.js';
-export type CdcEcmOptions = CdcNetworkOptions;
+export type {FrameHandler, FramePort} from './cdc-net.js'
+export type CdcEcmOptions = CdcNetworkOptions
 
 /** Reassembly cap for OUT transfers that never end with a short packet. */
-const MAX_OUT_TRANSFER = 64 * 1024;
+const MAX_OUT_TRANSFER = 64 * 1024
 
 export class CdcEcmFunction extends CdcNetworkFunction {
-  readonly name = 'cdc-ecm';
-  readonly classTriple: FunctionClass = {
-    functionClass: UsbClass.CDC,
-    functionSubClass: CdcSubclass.ECM,
-    functionProtocol: 0,
-  };
-  protected readonly dataInterfaceProtocol = 0;
+	readonly name = 'cdc-ecm'
+	readonly classTriple: FunctionClass = {
+		functionClass: UsbClass.CDC,
+		functionSubClass: CdcSubclass.ECM,
+		functionProtocol: 0,
+	}
+	protected readonly dataInterfaceProtocol = 0
 
-  /** Bytes of the head frame already handed out when a frame spans URBs. */
-  private headOffset = 0;
-  private outParts: Buffer[] = [];
-  private outLength = 0;
+	/** Bytes of the head frame already handed out when a frame spans URBs. */
+	private headOffset = 0
+	private outParts: Buffer[] = []
+	private outLength = 0
 
-  protected bulkInTransfer(maxLength: number): InOutcome {
-    const head = this.framesToHost[0];
-    if (!head) return 'pending';
-    const remaining = head.length - this.headOffset;
-    if (remaining <= maxLength) {
-      const chunk = head.subarray(this.headOffset);
-      this.framesToHost.shift();
-      this.headOffset = 0;
-      this.stats.framesToHost++;
-      return chunk;
-    }
-    // The host's buffer is smaller than the frame: fill it with whole packets and
-    // continue in the next URB, as a real device's transfer would.
-    const packet = bulkMaxPacketSize(this.speed);
-    const take = maxLength - (maxLength % packet);
-    if (take === 0) return 'stall';
-    const chunk = head.subarray(this.headOffset, this.headOffset + take);
-    this.headOffset += take;
-    return chunk;
-  }
+	protected bulkInTransfer(maxLength: number): InOutcome {
+		const head = this.framesToHost[0]
+		if (!head) return 'pending'
+		const remaining = head.length - this.headOffset
+		if (remaining <= maxLength) {
+			const chunk = head.subarray(this.headOffset)
+			this.framesToHost.shift()
+			this.headOffset = 0
+			this.stats.framesToHost++
+			return chunk
+		}
+		// The host's buffer is smaller than the frame: fill it with whole packets and
+		// continue in the next URB, as a real device's transfer would.
+		const packet = bulkMaxPacketSize(this.speed)
+		const take = maxLength - (maxLength % packet)
+		if (take === 0) return 'stall'
+		const chunk = head.subarray(this.headOffset, this.headOffset + take)
+		this.headOffset += take
+		return chunk
+	}
 
-  protected bulkOutTransfer(data: Buffer, transferFlags: number): OutOutcome {
-    this.outParts.push(Buffer.from(data));
-    this.outLength += data.length;
-    if (this.outLength > MAX_OUT_TRANSFER) {
-      this.outParts = [];
-      this.outLength = 0;
-      this.stats.framesDropped++;
-      return 'ok';
-    }
-    // A transfer (one frame) ends with a short packet, or with the zero-length one URB_ZERO_PACKET asks for.
-    const packet = bulkMaxPacketSize(this.speed);
-    const ended = data.length % packet !== 0 || data.length === 0 || (transferFlags & UrbFlag.ZERO_PACKET) !== 0;
-    if (ended) {
-      const frame = Buffer.concat(this.outParts, this.outLength);
-      this.outParts = [];
-      this.outLength = 0;
-      if (frame.length > 0) this.deliverFromHost(frame);
-    }
-    return 'ok';
-  }
+	protected bulkOutTransfer(data: Buffer, transferFlags: number): OutOutcome {
+		this.outParts.push(Buffer.from(data))
+		this.outLength += data.length
+		if (this.outLength > MAX_OUT_TRANSFER) {
+			this.outParts = []
+			this.outLength = 0
+			this.stats.framesDropped++
+			return 'ok'
+		}
+		// A transfer (one frame) ends with a short packet, or with the zero-length one URB_ZERO_PACKET asks for.
+		const packet = bulkMaxPacketSize(this.speed)
+		const ended = data.length % packet !== 0 || data.length === 0 || (transferFlags & UrbFlag.ZERO_PACKET) !== 0
+		if (ended) {
+			const frame = Buffer.concat(this.outParts, this.outLength)
+			this.outParts = []
+			this.outLength = 0
+			if (frame.length > 0) this.deliverFromHost(frame)
+		}
+		return 'ok'
+	}
 
-  protected resetTransfers(): void {
-    this.headOffset = 0;
-    this.outParts = [];
-    this.outLength = 0;
-  }
+	protected resetTransfers(): void {
+		this.headOffset = 0
+		this.outParts = []
+		this.outLength = 0
+	}
 }

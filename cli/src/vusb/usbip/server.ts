@@ -5,372 +5,372 @@
 // local to their connection: a malformed message or a throwing function closes
 // that connection with a logged reason and nothing else.
 
-import net from 'node:net';
-import type { UrbCompletion, UsbDevice } from '../usb/device.js';
-import { USBIP_SPEED_OF } from '../usb/device.js';
-import type { CmdSubmit, CmdUnlink, DevlistEntry, UsbDeviceInfo, UsbipMessage } from './protocol.js';
+import net from 'node:net'
+import type {UrbCompletion, UsbDevice} from '../usb/device.js'
+import {USBIP_SPEED_OF} from '../usb/device.js'
+import type {CmdSubmit, CmdUnlink, DevlistEntry, UsbDeviceInfo, UsbipMessage} from './protocol.js'
 import {
-  BUSID_FIELD_LENGTH,
-  DEFAULT_MAX_TRANSFER_LENGTH,
-  OpStatus,
-  ProtocolError,
-  USBIP_DIR_IN,
-  USBIP_VERSION,
-  UrbStatus,
-  UsbipStreamParser,
-  encodeMessage,
-} from './protocol.js';
+	BUSID_FIELD_LENGTH,
+	DEFAULT_MAX_TRANSFER_LENGTH,
+	OpStatus,
+	ProtocolError,
+	USBIP_DIR_IN,
+	USBIP_VERSION,
+	UrbStatus,
+	UsbipStreamParser,
+	encodeMessage,
+} from './protocol.js'
 
 /** Satisfied by winston loggers and by console. */
 export interface VusbLogger {
-  debug(message: string): void;
-  info(message: string): void;
-  warn(message: string): void;
-  error(message: string): void;
+	debug(message: string): void
+	info(message: string): void
+	warn(message: string): void
+	error(message: string): void
 }
 
 export const silentLogger: VusbLogger = {
-  debug: () => {},
-  info: () => {},
-  warn: () => {},
-  error: () => {},
-};
+	debug: () => {},
+	info: () => {},
+	warn: () => {},
+	error: () => {},
+}
 
-export const USBIP_DEFAULT_PORT = 3240;
+export const USBIP_DEFAULT_PORT = 3240
 
 export interface UsbipServerOptions {
-  /** Default 127.0.0.1: USB/IP has no authentication, so never listen wider by accident. */
-  host?: string;
-  /** Default 3240; 0 picks a free port. */
-  port?: number;
-  logger?: VusbLogger;
-  /** Bus number of automatically named busids ("1-1", "1-2", ...); default 1. */
-  busnum?: number;
-  maxTransferLength?: number;
+	/** Default 127.0.0.1: USB/IP has no authentication, so never listen wider by accident. */
+	host?: string
+	/** Default 3240; 0 picks a free port. */
+	port?: number
+	logger?: VusbLogger
+	/** Bus number of automatically named busids ("1-1", "1-2", ...); default 1. */
+	busnum?: number
+	maxTransferLength?: number
 }
 
 export interface ExportedDeviceStatus {
-  busid: string;
-  busnum: number;
-  devnum: number;
-  device: UsbDevice;
-  /** "address:port" of the importing client, when attached. */
-  attachedTo: string | undefined;
+	busid: string
+	busnum: number
+	devnum: number
+	device: UsbDevice
+	/** "address:port" of the importing client, when attached. */
+	attachedTo: string | undefined
 }
 
 interface ExportEntry {
-  busid: string;
-  busnum: number;
-  devnum: number;
-  device: UsbDevice;
-  connection: Connection | undefined;
+	busid: string
+	busnum: number
+	devnum: number
+	device: UsbDevice
+	connection: Connection | undefined
 }
 
-const BUSID_PATTERN = /^(\d{1,3})-\d{1,3}(\.\d{1,3})*$/;
+const BUSID_PATTERN = /^(\d{1,3})-\d{1,3}(\.\d{1,3})*$/
 
 export class UsbipServer {
-  private readonly host: string;
-  private readonly port: number;
-  private readonly logger: VusbLogger;
-  private readonly busnum: number;
-  readonly maxTransferLength: number;
-  private readonly exports = new Map<string, ExportEntry>();
-  private readonly connections = new Set<Connection>();
-  private server: net.Server | undefined;
+	private readonly host: string
+	private readonly port: number
+	private readonly logger: VusbLogger
+	private readonly busnum: number
+	readonly maxTransferLength: number
+	private readonly exports = new Map<string, ExportEntry>()
+	private readonly connections = new Set<Connection>()
+	private server: net.Server | undefined
 
-  constructor(options: UsbipServerOptions = {}) {
-    this.host = options.host ?? '127.0.0.1';
-    this.port = options.port ?? USBIP_DEFAULT_PORT;
-    this.logger = options.logger ?? silentLogger;
-    this.busnum = options.busnum ?? 1;
-    this.maxTransferLength = options.maxTransferLength ?? DEFAULT_MAX_TRANSFER_LENGTH;
-  }
+	constructor(options: UsbipServerOptions = {}) {
+		this.host = options.host ?? '127.0.0.1'
+		this.port = options.port ?? USBIP_DEFAULT_PORT
+		this.logger = options.logger ?? silentLogger
+		this.busnum = options.busnum ?? 1
+		this.maxTransferLength = options.maxTransferLength ?? DEFAULT_MAX_TRANSFER_LENGTH
+	}
 
-  /** Exports a device; returns its busid ("1-1", "1-2", ... unless one is given). */
-  plug(device: UsbDevice, busid?: string): string {
-    const chosen = busid ?? this.freeBusid();
-    const match = BUSID_PATTERN.exec(chosen);
-    if (!match || chosen.length >= BUSID_FIELD_LENGTH) throw new RangeError(`"${chosen}" is not a busid like 1-2`);
-    if (this.exports.has(chosen)) throw new RangeError(`busid ${chosen} is already in use`);
-    if ([...this.exports.values()].some((e) => e.device === device)) {
-      throw new RangeError('this device is already plugged in');
-    }
-    const busnum = Number(match[1]);
-    const devnum = this.freeDevnum(busnum);
-    device.reset();
-    this.exports.set(chosen, { busid: chosen, busnum, devnum, device, connection: undefined });
-    this.logger.info(`vusb: plugged ${chosen} (${hex4(device.identity.vendorId)}:${hex4(device.identity.productId)})`);
-    return chosen;
-  }
+	/** Exports a device; returns its busid ("1-1", "1-2", ... unless one is given). */
+	plug(device: UsbDevice, busid?: string): string {
+		const chosen = busid ?? this.freeBusid()
+		const match = BUSID_PATTERN.exec(chosen)
+		if (!match || chosen.length >= BUSID_FIELD_LENGTH) throw new RangeError(`"${chosen}" is not a busid like 1-2`)
+		if (this.exports.has(chosen)) throw new RangeError(`busid ${chosen} is already in use`)
+		if ([...this.exports.values()].some((e) => e.device === device)) {
+			throw new RangeError('this device is already plugged in')
+		}
+		const busnum = Number(match[1])
+		const devnum = this.freeDevnum(busnum)
+		device.reset()
+		this.exports.set(chosen, {busid: chosen, busnum, devnum, device, connection: undefined})
+		this.logger.info(`vusb: plugged ${chosen} (${hex4(device.identity.vendorId)}:${hex4(device.identity.productId)})`)
+		return chosen
+	}
 
-  /** Withdraws a device; an importing client loses its connection, as on a real unplug. */
-  unplug(busid: string): boolean {
-    const entry = this.exports.get(busid);
-    if (!entry) return false;
-    this.exports.delete(busid);
-    entry.connection?.close(`device ${busid} unplugged`);
-    entry.device.reset();
-    this.logger.info(`vusb: unplugged ${busid}`);
-    return true;
-  }
+	/** Withdraws a device; an importing client loses its connection, as on a real unplug. */
+	unplug(busid: string): boolean {
+		const entry = this.exports.get(busid)
+		if (!entry) return false
+		this.exports.delete(busid)
+		entry.connection?.close(`device ${busid} unplugged`)
+		entry.device.reset()
+		this.logger.info(`vusb: unplugged ${busid}`)
+		return true
+	}
 
-  exported(): ExportedDeviceStatus[] {
-    return [...this.exports.values()].map((e) => ({
-      busid: e.busid,
-      busnum: e.busnum,
-      devnum: e.devnum,
-      device: e.device,
-      attachedTo: e.connection?.remote,
-    }));
-  }
+	exported(): ExportedDeviceStatus[] {
+		return [...this.exports.values()].map((e) => ({
+			busid: e.busid,
+			busnum: e.busnum,
+			devnum: e.devnum,
+			device: e.device,
+			attachedTo: e.connection?.remote,
+		}))
+	}
 
-  /** Starts listening; resolves with the bound address (useful with port 0). */
-  listen(): Promise<{ host: string; port: number }> {
-    if (this.server) return Promise.reject(new Error('already listening'));
-    const server = net.createServer((socket) => this.accept(socket));
-    this.server = server;
-    return new Promise((resolve, reject) => {
-      const onError = (err: Error): void => {
-        this.server = undefined;
-        reject(err);
-      };
-      server.once('error', onError);
-      server.listen(this.port, this.host, () => {
-        server.off('error', onError);
-        server.on('error', (err) => this.logger.error(`vusb: server error: ${err.message}`));
-        const address = server.address();
-        const port = typeof address === 'object' && address ? address.port : this.port;
-        this.logger.info(`vusb: USB/IP server listening on ${this.host}:${port}`);
-        resolve({ host: this.host, port });
-      });
-    });
-  }
+	/** Starts listening; resolves with the bound address (useful with port 0). */
+	listen(): Promise<{host: string; port: number}> {
+		if (this.server) return Promise.reject(new Error('already listening'))
+		const server = net.createServer((socket) => this.accept(socket))
+		this.server = server
+		return new Promise((resolve, reject) => {
+			const onError = (err: Error): void => {
+				this.server = undefined
+				reject(err)
+			}
+			server.once('error', onError)
+			server.listen(this.port, this.host, () => {
+				server.off('error', onError)
+				server.on('error', (err) => this.logger.error(`vusb: server error: ${err.message}`))
+				const address = server.address()
+				const port = typeof address === 'object' && address ? address.port : this.port
+				this.logger.info(`vusb: USB/IP server listening on ${this.host}:${port}`)
+				resolve({host: this.host, port})
+			})
+		})
+	}
 
-  /** Stops listening and closes every connection. */
-  close(): Promise<void> {
-    for (const c of [...this.connections]) c.close('server shutting down');
-    const server = this.server;
-    this.server = undefined;
-    if (!server) return Promise.resolve();
-    return new Promise((resolve) => server.close(() => resolve()));
-  }
+	/** Stops listening and closes every connection. */
+	close(): Promise<void> {
+		for (const c of [...this.connections]) c.close('server shutting down')
+		const server = this.server
+		this.server = undefined
+		if (!server) return Promise.resolve()
+		return new Promise((resolve) => server.close(() => resolve()))
+	}
 
-  get connectionCount(): number {
-    return this.connections.size;
-  }
+	get connectionCount(): number {
+		return this.connections.size
+	}
 
-  private freeBusid(): string {
-    for (let port = 1; ; port++) {
-      const busid = `${this.busnum}-${port}`;
-      if (!this.exports.has(busid)) return busid;
-    }
-  }
+	private freeBusid(): string {
+		for (let port = 1; ; port++) {
+			const busid = `${this.busnum}-${port}`
+			if (!this.exports.has(busid)) return busid
+		}
+	}
 
-  private freeDevnum(busnum: number): number {
-    const used = new Set([...this.exports.values()].filter((e) => e.busnum === busnum).map((e) => e.devnum));
-    for (let devnum = 2; devnum < 128; devnum++) if (!used.has(devnum)) return devnum;
-    throw new RangeError(`bus ${busnum} has no device numbers left`);
-  }
+	private freeDevnum(busnum: number): number {
+		const used = new Set([...this.exports.values()].filter((e) => e.busnum === busnum).map((e) => e.devnum))
+		for (let devnum = 2; devnum < 128; devnum++) if (!used.has(devnum)) return devnum
+		throw new RangeError(`bus ${busnum} has no device numbers left`)
+	}
 
-  private accept(socket: net.Socket): void {
-    const connection = new Connection(socket, this, this.logger);
-    this.connections.add(connection);
-    socket.once('close', () => this.connections.delete(connection));
-  }
+	private accept(socket: net.Socket): void {
+		const connection = new Connection(socket, this, this.logger)
+		this.connections.add(connection)
+		socket.once('close', () => this.connections.delete(connection))
+	}
 
-  // ---- called by connections ---------------------------------------------------
+	// ---- called by connections ---------------------------------------------------
 
-  /** @internal */
-  devlist(): DevlistEntry[] {
-    return [...this.exports.values()].map((e) => ({
-      device: deviceInfo(e),
-      interfaces: e.device.interfaceSummaries().map((i) => ({
-        interfaceClass: i.interfaceClass,
-        interfaceSubClass: i.interfaceSubClass,
-        interfaceProtocol: i.interfaceProtocol,
-      })),
-    }));
-  }
+	/** @internal */
+	devlist(): DevlistEntry[] {
+		return [...this.exports.values()].map((e) => ({
+			device: deviceInfo(e),
+			interfaces: e.device.interfaceSummaries().map((i) => ({
+				interfaceClass: i.interfaceClass,
+				interfaceSubClass: i.interfaceSubClass,
+				interfaceProtocol: i.interfaceProtocol,
+			})),
+		}))
+	}
 
-  /** @internal Binds a device to a connection; returns a status for OP_REP_IMPORT. */
-  claim(busid: string, connection: Connection): { status: number; entry?: ExportEntry } {
-    const entry = this.exports.get(busid);
-    if (!entry) return { status: OpStatus.NODEV };
-    if (entry.connection) return { status: OpStatus.DEV_BUSY };
-    entry.connection = connection;
-    entry.device.reset();
-    return { status: OpStatus.OK, entry };
-  }
+	/** @internal Binds a device to a connection; returns a status for OP_REP_IMPORT. */
+	claim(busid: string, connection: Connection): {status: number; entry?: ExportEntry} {
+		const entry = this.exports.get(busid)
+		if (!entry) return {status: OpStatus.NODEV}
+		if (entry.connection) return {status: OpStatus.DEV_BUSY}
+		entry.connection = connection
+		entry.device.reset()
+		return {status: OpStatus.OK, entry}
+	}
 
-  /** @internal */
-  release(entry: ExportEntry, connection: Connection): void {
-    if (entry.connection !== connection) return;
-    entry.connection = undefined;
-    entry.device.reset();
-  }
+	/** @internal */
+	release(entry: ExportEntry, connection: Connection): void {
+		if (entry.connection !== connection) return
+		entry.connection = undefined
+		entry.device.reset()
+	}
 }
 
 function hex4(n: number): string {
-  return n.toString(16).padStart(4, '0');
+	return n.toString(16).padStart(4, '0')
 }
 
 function deviceInfo(e: ExportEntry): UsbDeviceInfo {
-  const d = e.device;
-  return {
-    path: `/sys/devices/platform/vusb/usb${e.busnum}/${e.busid}`,
-    busid: e.busid,
-    busnum: e.busnum,
-    devnum: e.devnum,
-    speed: USBIP_SPEED_OF[d.speed],
-    idVendor: d.identity.vendorId,
-    idProduct: d.identity.productId,
-    bcdDevice: d.identity.bcdDevice ?? 0x0100,
-    ...d.deviceClass,
-    configurationValue: d.configurationValue,
-    numConfigurations: 1,
-    numInterfaces: d.numInterfaces,
-  };
+	const d = e.device
+	return {
+		path: `/sys/devices/platform/vusb/usb${e.busnum}/${e.busid}`,
+		busid: e.busid,
+		busnum: e.busnum,
+		devnum: e.devnum,
+		speed: USBIP_SPEED_OF[d.speed],
+		idVendor: d.identity.vendorId,
+		idProduct: d.identity.productId,
+		bcdDevice: d.identity.bcdDevice ?? 0x0100,
+		...d.deviceClass,
+		configurationValue: d.configurationValue,
+		numConfigurations: 1,
+		numInterfaces: d.numInterfaces,
+	}
 }
 
 class Connection {
-  readonly remote: string;
-  private readonly parser: UsbipStreamParser;
-  private entry: ExportEntry | undefined;
-  private closed = false;
+	readonly remote: string
+	private readonly parser: UsbipStreamParser
+	private entry: ExportEntry | undefined
+	private closed = false
 
-  constructor(
-    private readonly socket: net.Socket,
-    private readonly server: UsbipServer,
-    private readonly logger: VusbLogger,
-  ) {
-    this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
-    this.parser = new UsbipStreamParser({ role: 'server', maxTransferLength: server.maxTransferLength });
-    // URB round trips are latency bound: never wait to coalesce small writes.
-    socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.receive(chunk));
-    socket.on('error', (err) => this.logger.debug(`vusb: ${this.remote}: socket error: ${err.message}`));
-    socket.on('close', () => this.teardown());
-    this.logger.debug(`vusb: connection from ${this.remote}`);
-  }
+	constructor(
+		private readonly socket: net.Socket,
+		private readonly server: UsbipServer,
+		private readonly logger: VusbLogger,
+	) {
+		this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`
+		this.parser = new UsbipStreamParser({role: 'server', maxTransferLength: server.maxTransferLength})
+		// URB round trips are latency bound: never wait to coalesce small writes.
+		socket.setNoDelay(true)
+		socket.on('data', (chunk: Buffer) => this.receive(chunk))
+		socket.on('error', (err) => this.logger.debug(`vusb: ${this.remote}: socket error: ${err.message}`))
+		socket.on('close', () => this.teardown())
+		this.logger.debug(`vusb: connection from ${this.remote}`)
+	}
 
-  close(reason: string): void {
-    if (this.closed) return;
-    this.logger.info(`vusb: closing connection from ${this.remote}: ${reason}`);
-    this.teardown();
-    this.socket.destroy();
-  }
+	close(reason: string): void {
+		if (this.closed) return
+		this.logger.info(`vusb: closing connection from ${this.remote}: ${reason}`)
+		this.teardown()
+		this.socket.destroy()
+	}
 
-  private teardown(): void {
-    if (this.closed) return;
-    this.closed = true;
-    if (this.entry) {
-      this.logger.info(`vusb: ${this.entry.busid} released by ${this.remote}`);
-      this.server.release(this.entry, this);
-      this.entry = undefined;
-    }
-  }
+	private teardown(): void {
+		if (this.closed) return
+		this.closed = true
+		if (this.entry) {
+			this.logger.info(`vusb: ${this.entry.busid} released by ${this.remote}`)
+			this.server.release(this.entry, this)
+			this.entry = undefined
+		}
+	}
 
-  private receive(chunk: Buffer): void {
-    if (this.closed) return;
-    try {
-      for (const message of this.parser.push(chunk)) {
-        if (this.closed) return;
-        this.handle(message);
-      }
-    } catch (err) {
-      const reason =
-        err instanceof ProtocolError
-          ? `malformed message (${err.reason}): ${err.message}`
-          : `internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`;
-      if (err instanceof ProtocolError) this.logger.warn(`vusb: ${this.remote}: ${reason}`);
-      else this.logger.error(`vusb: ${this.remote}: ${reason}`);
-      this.close(reason);
-    }
-  }
+	private receive(chunk: Buffer): void {
+		if (this.closed) return
+		try {
+			for (const message of this.parser.push(chunk)) {
+				if (this.closed) return
+				this.handle(message)
+			}
+		} catch (err) {
+			const reason =
+				err instanceof ProtocolError
+					? `malformed message (${err.reason}): ${err.message}`
+					: `internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`
+			if (err instanceof ProtocolError) this.logger.warn(`vusb: ${this.remote}: ${reason}`)
+			else this.logger.error(`vusb: ${this.remote}: ${reason}`)
+			this.close(reason)
+		}
+	}
 
-  private send(message: UsbipMessage): void {
-    if (this.closed) return;
-    this.socket.write(encodeMessage(message));
-  }
+	private send(message: UsbipMessage): void {
+		if (this.closed) return
+		this.socket.write(encodeMessage(message))
+	}
 
-  private handle(message: UsbipMessage): void {
-    switch (message.kind) {
-      case 'OP_REQ_DEVLIST':
-        this.send({ kind: 'OP_REP_DEVLIST', version: USBIP_VERSION, status: OpStatus.OK, devices: this.server.devlist() });
-        return;
-      case 'OP_REQ_IMPORT': {
-        const { status, entry } = this.server.claim(message.busid, this);
-        if (!entry) {
-          this.logger.info(`vusb: ${this.remote}: import of ${message.busid} refused (status ${status})`);
-          this.send({ kind: 'OP_REP_IMPORT', version: USBIP_VERSION, status });
-          this.closed = true;
-          this.socket.end();
-          return;
-        }
-        this.entry = entry;
-        this.logger.info(`vusb: ${entry.busid} imported by ${this.remote}`);
-        this.send({ kind: 'OP_REP_IMPORT', version: USBIP_VERSION, status: OpStatus.OK, device: deviceInfo(entry) });
-        return;
-      }
-      case 'CMD_SUBMIT':
-        this.submit(message);
-        return;
-      case 'CMD_UNLINK':
-        this.unlink(message);
-        return;
-      default:
-        throw new ProtocolError('unknown-command', `${message.kind} is not a client message`);
-    }
-  }
+	private handle(message: UsbipMessage): void {
+		switch (message.kind) {
+			case 'OP_REQ_DEVLIST':
+				this.send({kind: 'OP_REP_DEVLIST', version: USBIP_VERSION, status: OpStatus.OK, devices: this.server.devlist()})
+				return
+			case 'OP_REQ_IMPORT': {
+				const {status, entry} = this.server.claim(message.busid, this)
+				if (!entry) {
+					this.logger.info(`vusb: ${this.remote}: import of ${message.busid} refused (status ${status})`)
+					this.send({kind: 'OP_REP_IMPORT', version: USBIP_VERSION, status})
+					this.closed = true
+					this.socket.end()
+					return
+				}
+				this.entry = entry
+				this.logger.info(`vusb: ${entry.busid} imported by ${this.remote}`)
+				this.send({kind: 'OP_REP_IMPORT', version: USBIP_VERSION, status: OpStatus.OK, device: deviceInfo(entry)})
+				return
+			}
+			case 'CMD_SUBMIT':
+				this.submit(message)
+				return
+			case 'CMD_UNLINK':
+				this.unlink(message)
+				return
+			default:
+				throw new ProtocolError('unknown-command', `${message.kind} is not a client message`)
+		}
+	}
 
-  private submit(cmd: CmdSubmit): void {
-    const entry = this.entry;
-    if (!entry) throw new ProtocolError('unknown-command', 'CMD_SUBMIT before import');
-    const isochronous = cmd.isoPackets.length > 0;
-    const reply = (completion: UrbCompletion): void => {
-      // A completion after unplug, disconnect or re-import belongs to nobody.
-      if (this.closed || this.entry !== entry) return;
-      this.send({
-        kind: 'RET_SUBMIT',
-        seqnum: cmd.seqnum,
-        devid: 0,
-        direction: 0,
-        ep: 0,
-        status: completion.status,
-        actualLength: completion.actualLength,
-        startFrame: 0,
-        numberOfPackets: cmd.numberOfPackets,
-        errorCount: isochronous && completion.status !== UrbStatus.OK ? cmd.isoPackets.length : 0,
-        data: cmd.direction === USBIP_DIR_IN ? completion.data : Buffer.alloc(0),
-        isoPackets: cmd.isoPackets.map((p) => ({
-          offset: p.offset,
-          length: p.length,
-          actualLength: 0,
-          status: completion.status,
-        })),
-      });
-    };
-    entry.device.submit(
-      {
-        seqnum: cmd.seqnum,
-        endpoint: cmd.ep,
-        direction: cmd.direction === USBIP_DIR_IN ? 'in' : 'out',
-        setup: cmd.setup,
-        data: cmd.data,
-        transferBufferLength: cmd.transferBufferLength,
-        transferFlags: cmd.transferFlags,
-        isochronous,
-      },
-      reply,
-    );
-  }
+	private submit(cmd: CmdSubmit): void {
+		const entry = this.entry
+		if (!entry) throw new ProtocolError('unknown-command', 'CMD_SUBMIT before import')
+		const isochronous = cmd.isoPackets.length > 0
+		const reply = (completion: UrbCompletion): void => {
+			// A completion after unplug, disconnect or re-import belongs to nobody.
+			if (this.closed || this.entry !== entry) return
+			this.send({
+				kind: 'RET_SUBMIT',
+				seqnum: cmd.seqnum,
+				devid: 0,
+				direction: 0,
+				ep: 0,
+				status: completion.status,
+				actualLength: completion.actualLength,
+				startFrame: 0,
+				numberOfPackets: cmd.numberOfPackets,
+				errorCount: isochronous && completion.status !== UrbStatus.OK ? cmd.isoPackets.length : 0,
+				data: cmd.direction === USBIP_DIR_IN ? completion.data : Buffer.alloc(0),
+				isoPackets: cmd.isoPackets.map((p) => ({
+					offset: p.offset,
+					length: p.length,
+					actualLength: 0,
+					status: completion.status,
+				})),
+			})
+		}
+		entry.device.submit(
+			{
+				seqnum: cmd.seqnum,
+				endpoint: cmd.ep,
+				direction: cmd.direction === USBIP_DIR_IN ? 'in' : 'out',
+				setup: cmd.setup,
+				data: cmd.data,
+				transferBufferLength: cmd.transferBufferLength,
+				transferFlags: cmd.transferFlags,
+				isochronous,
+			},
+			reply,
+		)
+	}
 
-  private unlink(cmd: CmdUnlink): void {
-    const entry = this.entry;
-    if (!entry) throw new ProtocolError('unknown-command', 'CMD_UNLINK before import');
-    // -ECONNRESET: we took it back before completion, so no RET_SUBMIT follows.
-    // 0: it already completed and its RET_SUBMIT is on the wire.
-    const status = entry.device.unlink(cmd.unlinkSeqnum) ? UrbStatus.ECONNRESET : UrbStatus.OK;
-    this.send({ kind: 'RET_UNLINK', seqnum: cmd.seqnum, devid: 0, direction: 0, ep: 0, status });
-  }
+	private unlink(cmd: CmdUnlink): void {
+		const entry = this.entry
+		if (!entry) throw new ProtocolError('unknown-command', 'CMD_UNLINK before import')
+		// -ECONNRESET: we took it back before completion, so no RET_SUBMIT follows.
+		// 0: it already completed and its RET_SUBMIT is on the wire.
+		const status = entry.device.unlink(cmd.unlinkSeqnum) ? UrbStatus.ECONNRESET : UrbStatus.OK
+		this.send({kind: 'RET_UNLINK', seqnum: cmd.seqnum, devid: 0, direction: 0, ep: 0, status})
+	}
 }
