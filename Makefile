@@ -83,6 +83,7 @@ test: deps
 	@bash test/run-suites.sh \
 		'core-unit:$(MAKE) -s core-test' \
 		'core-portable:$(MAKE) -s core-portable' \
+		'core-fuzz:bash core/fuzz/run.sh 20' \
 		'module-build:$(MAKE) -s module-check' \
 		'cli-unit:$(MAKE) -s cli-test' \
 		'vm:$(MAKE) -s vm-test'
