@@ -119,7 +119,8 @@ static void usbvnet_setup(struct net_device *dev)
 	dev->priv_flags |= IFF_NO_QUEUE | IFF_LIVE_ADDR_CHANGE;
 	dev->priv_flags &= ~IFF_TX_SKB_SHARING;
 	/* Offloads are resolved per lower at its own transmit (late GSO). */
-	dev->features |= USBVNET_FEATURES | NETIF_F_LLTX;
+	/* Slots are netdevs of this namespace: the instance stays with them. */
+	dev->features |= USBVNET_FEATURES | NETIF_F_LLTX | NETIF_F_NETNS_LOCAL;
 	dev->hw_features |= USBVNET_FEATURES;
 	dev->hw_enc_features |= USBVNET_FEATURES;
 	dev->max_mtu = ETH_MAX_MTU;

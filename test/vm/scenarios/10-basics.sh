@@ -42,6 +42,12 @@ usbvnet_unload
 check_not "mac= with a multicast address is refused" insmod "$USBVNET_KO" mac=01:00:5e:00:00:01
 check_not "nothing left behind by the refused load" ip link show usbvnet0
 usbvnet_load
+check "ip link add makes another instance" ip link add uv1 type usbvnet
+check "its MAC follows the rule with its own name" test "$(cat /sys/class/net/uv1/address)" = "$(derived_mac uv1)"
+check "ip link add honours an address" ip link add uv2 address 02:00:00:00:00:42 type usbvnet
+check "the given address is used" test "$(cat /sys/class/net/uv2/address)" = 02:00:00:00:00:42
+check_not "a multicast address is refused" ip link add uv3 address 01:00:00:00:00:42 type usbvnet
+check "extra instances are deleted" bash -c "ip link del uv1 && ip link del uv2"
 pp ip link set usbvnet0 up
 pp ip addr add 192.168.77.1/24 dev usbvnet0
 
