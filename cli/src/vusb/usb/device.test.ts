@@ -114,6 +114,30 @@ describe('EP0 standard requests', () => {
 		assert.equal(full.data.readUInt16LE(8), 0x1d6b)
 	})
 
+	it('fails a short IN transfer with -EREMOTEIO when the URB says URB_SHORT_NOT_OK', () => {
+		const {device, ecm, frames} = ecmDevice()
+		const setup = getDescriptor(DescriptorType.DEVICE, 0, 64)
+		const short = submit(device, {
+			endpoint: 0,
+			direction: 'in',
+			setup: encodeSetup(setup),
+			transferBufferLength: 64,
+			transferFlags: UrbFlag.SHORT_NOT_OK,
+		}) as UrbCompletion
+		assert.equal(short.status, UrbStatus.EREMOTEIO)
+		assert.equal(short.actualLength, 18, 'the data still arrives')
+		control(device, setConfiguration(1))
+		control(device, setInterface(1, 1))
+		frames.port!.sendToHost(Buffer.alloc(100, 1))
+		const bulk = submit(device, {
+			endpoint: ecm.endpointAddresses.bulkIn & 0x0f,
+			direction: 'in',
+			transferBufferLength: 512,
+			transferFlags: UrbFlag.SHORT_NOT_OK,
+		}) as UrbCompletion
+		assert.equal(bulk.status, UrbStatus.EREMOTEIO)
+	})
+
 	it('answers GET_DESCRIPTOR(CONFIGURATION) with 9 bytes first, then the whole block', () => {
 		const {device} = ecmDevice()
 		const head = control(device, getDescriptor(DescriptorType.CONFIGURATION, 0, 9))

@@ -164,6 +164,7 @@ interface PendingIn {
 	seqnum: number
 	address: number
 	maxLength: number
+	transferFlags: number
 	complete: UrbCallback
 }
 
@@ -177,6 +178,14 @@ function ok(data: Buffer = Buffer.alloc(0)): UrbCompletion {
 
 function failed(status: number): UrbCompletion {
 	return {status, actualLength: 0, data: Buffer.alloc(0)}
+}
+
+/** A successful IN completion, unless the URB forbade a short transfer and got one. */
+function shortAware(data: Buffer, requested: number, transferFlags: number): UrbCompletion {
+	if ((transferFlags & UrbFlag.SHORT_NOT_OK) !== 0 && data.length < requested) {
+		return {status: UrbStatus.EREMOTEIO, actualLength: data.length, data}
+	}
+	return ok(data)
 }
 
 export function maxPacketSize0For(speed: UsbSpeedName): number {
@@ -375,7 +384,13 @@ export class UsbDevice {
 			}
 			return
 		}
-		const pending: PendingIn = {seqnum: urb.seqnum, address, maxLength: urb.transferBufferLength, complete}
+		const pending: PendingIn = {
+			seqnum: urb.seqnum,
+			address,
+			maxLength: urb.transferBufferLength,
+			transferFlags: urb.transferFlags,
+			complete,
+		}
 		const queue = this.pendingIn.get(address) ?? []
 		queue.push(pending)
 		this.pendingIn.set(address, queue)
@@ -423,7 +438,7 @@ export class UsbDevice {
 				head.complete(failed(UrbStatus.EPIPE))
 			} else {
 				const data = outcome.length > head.maxLength ? outcome.subarray(0, head.maxLength) : outcome
-				head.complete(ok(data))
+				head.complete(shortAware(data, head.maxLength, head.transferFlags))
 			}
 		}
 	}
@@ -454,10 +469,7 @@ export class UsbDevice {
 		// The host asks for at most wLength bytes and has room for transferBufferLength.
 		const limit = Math.min(setup.length, urb.transferBufferLength)
 		const data = outcome.length > limit ? outcome.subarray(0, limit) : outcome
-		if ((urb.transferFlags & UrbFlag.SHORT_NOT_OK) !== 0 && data.length < limit) {
-			return {status: UrbStatus.EPROTO, actualLength: data.length, data}
-		}
-		return ok(data)
+		return shortAware(data, limit, urb.transferFlags)
 	}
 
 	/** Runs one control request (exposed for tests and other transports). */

@@ -70,6 +70,8 @@ export const UrbStatus = {
 	EPROTO: -71,
 	EOVERFLOW: -75,
 	ECONNRESET: -104,
+	/** A short transfer on an URB flagged URB_SHORT_NOT_OK. */
+	EREMOTEIO: -121,
 	ESHUTDOWN: -108,
 } as const
 
