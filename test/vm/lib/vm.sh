@@ -43,7 +43,8 @@ vm_initramfs_modules() {
 vm_static_busybox() {
 	local b
 	for b in /bin/busybox /usr/bin/busybox "$(command -v busybox)"; do
-		[ -x "$b" ] && LC_ALL=C ldd "$b" 2>&1 | grep -q 'not a dynamic' && { echo "$b"; return 0; }
+		[ -x "$b" ] || continue
+		case $(LC_ALL=C ldd "$b" 2>&1) in *'not a dynamic'*) echo "$b"; return 0 ;; esac
 	done
 	return 1
 }
@@ -113,8 +114,9 @@ vm_run() {
 	vm_log "booting $name (KVER $KVER, timeout ${VM_TIMEOUT:-300} s)"
 	# TCG only: the guest hangs under KVM on the CI machines. No network.
 	timeout -k 10 "${VM_TIMEOUT:-300}" qemu-system-x86_64 \
-		-accel tcg -cpu max -smp "${VM_SMP:-2}" -m "${VM_MEM:-1536M}" \
+		-accel tcg -cpu "${VM_CPU:-max}" -smp "${VM_SMP:-2}" -m "${VM_MEM:-1536M}" \
 		-nodefaults -no-user-config -no-reboot -display none -nic none \
+		-uuid "${VM_UUID:-5ca1ab1e-0b5e-4e55-8a1e-00000000cafe}" \
 		"${console[@]}" -serial chardev:con \
 		-kernel "$VM_KERNEL" -initrd "$VM_INITRAMFS" \
 		-append "console=ttyS0,115200 panic=-1 loglevel=${VM_LOGLEVEL:-7} mitigations=off random.trust_cpu=on tsc=reliable no_timer_check printk.devkmsg=on" \
