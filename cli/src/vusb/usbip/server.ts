@@ -290,7 +290,18 @@ class Connection {
 
 	private send(message: UsbipMessage): void {
 		if (this.closed) return
-		this.socket.write(encodeMessage(message))
+		let bytes: Buffer
+		try {
+			bytes = encodeMessage(message)
+		} catch (err) {
+			// Completions can arrive from a function's own timers, outside receive()'s
+			// error handling: a value that does not encode must not escape into them.
+			const reason = `cannot encode ${message.kind}: ${err instanceof Error ? err.message : String(err)}`
+			this.logger.error(`vusb: ${this.remote}: ${reason}`)
+			this.close(reason)
+			return
+		}
+		this.socket.write(bytes)
 	}
 
 	private handle(message: UsbipMessage): void {
