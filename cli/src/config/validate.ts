@@ -5,9 +5,11 @@
  * value, the closest valid one.
  */
 import {readFileSync} from 'node:fs'
+import {createRequire} from 'node:module'
 import {dirname, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
-import {Ajv2020, type ErrorObject, type ValidateFunction} from 'ajv/dist/2020.js'
+import type * as Ajv from 'ajv/dist/2020.js'
+import type {ErrorObject, ValidateFunction} from 'ajv/dist/2020.js'
 import {SchemaValidationError, type ConfigIssue} from './errors.js'
 import {closestMatch} from './suggest.js'
 import type {UsbvnetConfig} from './types.js'
@@ -19,6 +21,8 @@ let compiled: ValidateFunction<UsbvnetConfig> | undefined
 
 function validator(): ValidateFunction<UsbvnetConfig> {
 	if (!compiled) {
+		// Loaded on first use: commands that never validate (status, slots) skip its ~85 modules.
+		const {Ajv2020} = createRequire(import.meta.url)('ajv/dist/2020.js') as typeof Ajv
 		const schema = JSON.parse(readFileSync(CONFIG_SCHEMA_PATH, 'utf8')) as Record<string, unknown>
 		// verbose: errors carry the offending data and the parent schema, which the messages quote.
 		const ajv = new Ajv2020({allErrors: true, verbose: true, strict: true})
