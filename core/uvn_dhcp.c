@@ -1,0 +1,399 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * The DHCP server's decisions (RFC 2131 4.3): which address a client gets,
+ * when to ACK, NAK or stay silent. The server is authoritative: it is the
+ * only one on usbvnet0, so a client asking for an address it may have gets
+ * it, even without a record of it (e.g. after a reload without import).
+ */
+#include "uvn_dhcp_internal.h"
+
+/* Who is asking. */
+struct client {
+	const uint8_t *mac;
+	const char *serial;		/* never NULL */
+	uint32_t slot;
+};
+
+int uvn_dhcp_init(struct uvn_dhcp_server *s, const struct uvn_dhcp_config *c, const char **why)
+{
+	unsigned int i;
+	int err = uvn_dhcp_config_check(c, why);
+
+	if (err)
+		return err;
+	uvn_memset(s, 0, sizeof(*s));
+	s->cfg = *c;
+	for (i = 0; i < UVN_DHCP_LEASES; i++)
+		uvn_dhcp_clear(&s->leases[i], 0);
+	return 0;
+}
+
+int uvn_dhcp_configure(struct uvn_dhcp_server *s, const struct uvn_dhcp_config *c,
+		       const char **why)
+{
+	unsigned int i;
+	int err = uvn_dhcp_config_check(c, why);
+
+	if (err)
+		return err;
+	s->cfg = *c;
+	for (i = 0; i < UVN_DHCP_LEASES; i++) {
+		struct uvn_dhcp_lease *l = &s->leases[i];
+
+		if (l->state != UVN_DHCP_FREE &&
+		    (!uvn_dhcp_ip_usable(c, l->ip) || l->ip == c->host_ip ||
+		     (!uvn_dhcp_ip_in_pool(c, l->ip) && !uvn_dhcp_reservation_of_ip(c, l->ip))))
+			uvn_dhcp_clear(l, 0);
+	}
+	return 0;
+}
+
+/*
+ * May this client act on its lease? A lease in use belongs to its slot; one
+ * not tied to a slot (imported, or its device gone while reserved) belongs
+ * to whoever brings the same USB serial, or to anyone if none was known.
+ */
+static bool owns(const struct uvn_dhcp_lease *l, const struct client *cl, uint32_t now)
+{
+	if (!uvn_dhcp_lease_active(l, now) || l->slot == cl->slot)
+		return true;
+	return l->slot == UVN_DHCP_NO_SLOT &&
+	       (!l->serial[0] || uvn_dhcp_serial_equal(l->serial, cl->serial));
+}
+
+/* May the client have ip now? */
+static bool usable_for(struct uvn_dhcp_server *s, uint32_t ip, const struct client *cl,
+		       uint32_t now)
+{
+	const struct uvn_dhcp_reservation *r;
+	const struct uvn_dhcp_lease *l;
+	enum uvn_dhcp_lease_state st;
+
+	if (!uvn_dhcp_ip_usable(&s->cfg, ip) || ip == s->cfg.host_ip)
+		return false;
+	r = uvn_dhcp_reservation_of_ip(&s->cfg, ip);
+	if (r ? !uvn_dhcp_reservation_matches(r, cl->mac, cl->serial, cl->slot)
+	      : !uvn_dhcp_ip_in_pool(&s->cfg, ip))
+		return false;
+	l = uvn_dhcp_find_ip(s, ip, now);
+	if (!l)
+		return true;
+	st = uvn_dhcp_lease_state(l, now);
+	if (st == UVN_DHCP_DECLINED)
+		return false;
+	return st == UVN_DHCP_AVAILABLE || !uvn_memcmp(l->mac, cl->mac, 6);
+}
+
+/* The client's reserved address, by MAC, then serial, then slot; 0 if none. */
+static uint32_t reserved_ip(struct uvn_dhcp_server *s, const struct client *cl, uint32_t now)
+{
+	uint32_t kind, i;
+
+	for (kind = UVN_DHCP_RES_MAC; kind <= UVN_DHCP_RES_SLOT; kind++)
+		for (i = 0; i < s->cfg.nr_reservations; i++) {
+			const struct uvn_dhcp_reservation *r = &s->cfg.reservations[i];
+
+			if (r->kind == kind &&
+			    uvn_dhcp_reservation_matches(r, cl->mac, cl->serial, cl->slot) &&
+			    usable_for(s, r->ip, cl, now))
+				return r->ip;
+		}
+	return 0;
+}
+
+/* A device back with a new MAC: the address it had, if no one else uses it. */
+static uint32_t remembered_by_serial(struct uvn_dhcp_server *s, const struct client *cl,
+				     uint32_t now)
+{
+	unsigned int i;
+
+	if (!cl->serial[0])
+		return 0;
+	for (i = 0; i < UVN_DHCP_LEASES; i++) {
+		const struct uvn_dhcp_lease *l = &s->leases[i];
+
+		if (uvn_dhcp_lease_state(l, now) == UVN_DHCP_AVAILABLE &&
+		    uvn_dhcp_serial_equal(l->serial, cl->serial) && usable_for(s, l->ip, cl, now))
+			return l->ip;
+	}
+	return 0;
+}
+
+/* Would giving ip to the client exceed its slot's cap? */
+static bool over_cap(struct uvn_dhcp_server *s, const struct client *cl,
+		     const struct uvn_dhcp_lease *mine, uint32_t ip, uint32_t now)
+{
+	unsigned int held;
+
+	if (ip && uvn_dhcp_reservation_of_ip(&s->cfg, ip))
+		return false;
+	held = uvn_dhcp_slot_leases(s, cl->slot, now);
+	if (mine && uvn_dhcp_lease_active(mine, now) && mine->slot == cl->slot &&
+	    !uvn_dhcp_reservation_of_ip(&s->cfg, mine->ip))
+		held--;		/* it gives that one up, or keeps it */
+	return held >= s->cfg.per_slot_cap;
+}
+
+/* The entry that will hold ip (0: a new pool address) for the client. */
+static struct uvn_dhcp_lease *take(struct uvn_dhcp_server *s, const struct client *cl,
+				   struct uvn_dhcp_lease *mine, uint32_t ip, uint32_t now)
+{
+	struct uvn_dhcp_lease *l;
+
+	if (!ip)
+		l = uvn_dhcp_alloc(s, now);
+	else if (!(l = uvn_dhcp_find_ip(s, ip, now)))
+		l = uvn_dhcp_entry_for(s, ip, now);
+	if (!l)
+		return NULL;
+	if (mine && mine != l)
+		uvn_dhcp_clear(mine, 0);	/* one entry per MAC */
+	if (l != mine || uvn_memcmp(l->mac, cl->mac, 6)) {
+		uvn_dhcp_clear(l, l->ip);
+		uvn_memcpy(l->mac, cl->mac, 6);
+	}
+	uvn_memset(l->serial, 0, sizeof(l->serial));
+	uvn_memcpy(l->serial, cl->serial, uvn_dhcp_strnlen(cl->serial, UVN_SERIAL_LEN - 1));
+	l->slot = (uint8_t)cl->slot;
+	return l;
+}
+
+static void discover(struct uvn_dhcp_server *s, const struct client *cl,
+		     const struct uvn_dhcp_msg *m, struct uvn_dhcp_answer *a, uint32_t now)
+{
+	struct uvn_dhcp_lease *mine = uvn_dhcp_find_mac(s, cl->mac), *l;
+	const struct uvn_dhcp_lease *at;
+	uint32_t ip;
+
+	if (mine && !owns(mine, cl, now)) {
+		s->counters.foreign++;
+		return;
+	}
+	ip = reserved_ip(s, cl, now);
+	if (!ip && mine && usable_for(s, mine->ip, cl, now))
+		ip = mine->ip;
+	if (!ip)
+		ip = remembered_by_serial(s, cl, now);
+	if (!ip && m->requested_ip && usable_for(s, m->requested_ip, cl, now)) {
+		/* Honoured unless that would make another client forget its address. */
+		at = uvn_dhcp_find_ip(s, m->requested_ip, now);
+		if (!at || at == mine)
+			ip = m->requested_ip;
+	}
+	if (over_cap(s, cl, mine, ip, now)) {
+		s->counters.slot_cap++;
+		return;
+	}
+	l = take(s, cl, mine, ip, now);
+	if (!l) {
+		s->counters.exhausted++;
+		return;
+	}
+	if (uvn_dhcp_lease_state(l, now) != UVN_DHCP_BOUND) {
+		l->state = UVN_DHCP_OFFERED;
+		l->expires = now + UVN_DHCP_OFFER_HOLD;
+	}
+	a->type = DHCP_OFFER;
+	a->yiaddr = l->ip;
+	a->lease_seconds = s->cfg.lease_seconds;
+}
+
+static void request(struct uvn_dhcp_server *s, const struct client *cl,
+		    const struct uvn_dhcp_msg *m, struct uvn_dhcp_answer *a, uint32_t now)
+{
+	struct uvn_dhcp_lease *mine = uvn_dhcp_find_mac(s, cl->mac), *l;
+	uint32_t want = m->requested_ip ? m->requested_ip : m->ciaddr, res;
+
+	if (mine && !owns(mine, cl, now)) {
+		s->counters.foreign++;
+		return;
+	}
+	if (m->server_id && m->server_id != s->cfg.host_ip) {
+		/* SELECTING another server: our offer is free again. */
+		s->counters.other_server++;
+		if (mine && uvn_dhcp_lease_state(mine, now) == UVN_DHCP_OFFERED) {
+			mine->state = UVN_DHCP_AVAILABLE;
+			mine->expires = now;
+			mine->slot = UVN_DHCP_NO_SLOT;
+		}
+		return;
+	}
+	if (!want) {
+		s->counters.ignored++;
+		return;
+	}
+	/* SELECTING (our server id), INIT-REBOOT (requested ip), RENEWING and
+	 * REBINDING (ciaddr): all ask for one address, which it may have or not. */
+	res = reserved_ip(s, cl, now);
+	if ((res && res != want) || !usable_for(s, want, cl, now)) {
+		a->type = DHCP_NAK;
+		return;
+	}
+	if (over_cap(s, cl, mine, want, now)) {
+		s->counters.slot_cap++;
+		return;
+	}
+	l = take(s, cl, mine, want, now);
+	if (!l) {
+		s->counters.exhausted++;
+		a->type = DHCP_NAK;
+		return;
+	}
+	l->state = UVN_DHCP_BOUND;
+	l->expires = now + s->cfg.lease_seconds;
+	a->type = DHCP_ACK;
+	a->yiaddr = want;
+	a->lease_seconds = s->cfg.lease_seconds;
+}
+
+/* RELEASE (ciaddr) and DECLINE (requested ip) of the client's own lease. */
+static void give_back(struct uvn_dhcp_server *s, const struct client *cl,
+		      const struct uvn_dhcp_msg *m, uint32_t now)
+{
+	struct uvn_dhcp_lease *mine = uvn_dhcp_find_mac(s, cl->mac);
+	uint32_t ip = m->type == DHCP_DECLINE ? m->requested_ip : m->ciaddr;
+
+	if (m->server_id && m->server_id != s->cfg.host_ip) {
+		s->counters.other_server++;
+		return;
+	}
+	if (!mine || mine->ip != ip || !uvn_dhcp_lease_active(mine, now)) {
+		s->counters.ignored++;
+		return;
+	}
+	if (!owns(mine, cl, now)) {
+		s->counters.foreign++;
+		return;
+	}
+	if (m->type == DHCP_DECLINE) {
+		/* Someone unknown answers ARP for it: forget the client, park the address. */
+		uvn_dhcp_clear(mine, ip);
+		mine->state = UVN_DHCP_DECLINED;
+		mine->expires = now + s->cfg.decline_seconds;
+	} else {
+		mine->state = UVN_DHCP_AVAILABLE;	/* still remembered for its client */
+		mine->expires = now;
+		mine->slot = UVN_DHCP_NO_SLOT;
+	}
+}
+
+/* The host's own client always gets the host address, and nothing that
+ * would point its routes or resolver at itself. */
+static void host_request(struct uvn_dhcp_server *s, const struct uvn_dhcp_msg *m,
+			 struct uvn_dhcp_answer *a)
+{
+	uint32_t want = m->requested_ip ? m->requested_ip : m->ciaddr;
+
+	switch (m->type) {
+	case DHCP_DISCOVER:
+		a->type = DHCP_OFFER;
+		break;
+	case DHCP_REQUEST:
+		if (m->server_id && m->server_id != s->cfg.host_ip) {
+			s->counters.other_server++;
+			return;
+		}
+		a->type = want == s->cfg.host_ip ? DHCP_ACK : DHCP_NAK;
+		break;
+	case DHCP_INFORM:
+		a->type = DHCP_ACK;
+		return;
+	default:
+		s->counters.ignored++;
+		return;
+	}
+	if (a->type != DHCP_NAK) {
+		a->yiaddr = s->cfg.host_ip;
+		a->lease_seconds = s->cfg.lease_seconds;
+	}
+}
+
+int uvn_dhcp_handle(struct uvn_dhcp_server *s, uint32_t slot, const char *serial,
+		    const uint8_t *frame, size_t len, uint8_t *reply, size_t reply_cap,
+		    uint32_t now)
+{
+	static const struct uvn_dhcp_answer largest = { DHCP_ACK, 1, 1, true };
+	struct uvn_dhcp_answer a = { 0, 0, 0, slot != UVN_DHCP_HOST };
+	struct uvn_dhcp_msg m;
+	struct client cl;
+	size_t n;
+	int err;
+
+	if (!s || !frame || (slot >= UVN_MAX_SLOTS && slot != UVN_DHCP_HOST))
+		return -UVN_EINVAL;
+	s->counters.received++;
+	err = uvn_dhcp_parse(frame, len, &m, &s->counters);
+	if (err)
+		return err;
+	switch (m.type) {
+	case DHCP_DISCOVER: s->counters.discover++; break;
+	case DHCP_REQUEST: s->counters.request++; break;
+	case DHCP_DECLINE: s->counters.decline++; break;
+	case DHCP_RELEASE: s->counters.release++; break;
+	case DHCP_INFORM: s->counters.inform++; break;
+	}
+	if (!(s->cfg.flags & UVN_DHCP_ENABLED)) {
+		s->counters.disabled++;
+		return 0;
+	}
+	/* Refuse before deciding anything, so a short buffer changes nothing. */
+	if (!reply || uvn_dhcp_build(&s->cfg, &m, &largest, NULL, 0) > reply_cap) {
+		s->counters.reply_too_small++;
+		return -UVN_ENOSPC;
+	}
+
+	cl.mac = m.chaddr;
+	cl.serial = serial ? serial : "";
+	cl.slot = slot;
+	if (slot == UVN_DHCP_HOST) {
+		host_request(s, &m, &a);
+	} else {
+		switch (m.type) {
+		case DHCP_DISCOVER:
+			discover(s, &cl, &m, &a, now);
+			break;
+		case DHCP_REQUEST:
+			request(s, &cl, &m, &a, now);
+			break;
+		case DHCP_DECLINE:
+		case DHCP_RELEASE:
+			give_back(s, &cl, &m, now);
+			break;
+		case DHCP_INFORM:
+			a.type = DHCP_ACK;	/* options only: yiaddr 0, no lease */
+			break;
+		}
+	}
+	if (!a.type)
+		return 0;
+	n = uvn_dhcp_build(&s->cfg, &m, &a, reply, reply_cap);
+	if (!n)		/* cannot happen: the largest reply was measured above */
+		return -UVN_ENOSPC;
+	switch (a.type) {
+	case DHCP_OFFER: s->counters.offer++; break;
+	case DHCP_ACK: s->counters.ack++; break;
+	case DHCP_NAK: s->counters.nak++; break;
+	}
+	return (int)n;
+}
+
+unsigned int uvn_dhcp_slot_gone(struct uvn_dhcp_server *s, uint32_t slot)
+{
+	unsigned int i, n = 0;
+
+	if (slot >= UVN_MAX_SLOTS)
+		return 0;
+	for (i = 0; i < UVN_DHCP_LEASES; i++) {
+		struct uvn_dhcp_lease *l = &s->leases[i];
+
+		if (l->slot != slot || (l->state != UVN_DHCP_OFFERED && l->state != UVN_DHCP_BOUND))
+			continue;
+		l->slot = UVN_DHCP_NO_SLOT;
+		if (uvn_dhcp_reservation_of_ip(&s->cfg, l->ip))
+			continue;	/* reserved: stays bound, claimed again on return */
+		/* The expiry stays as the release time: it only orders reuse. */
+		l->state = UVN_DHCP_AVAILABLE;
+		n++;
+	}
+	return n;
+}

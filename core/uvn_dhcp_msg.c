@@ -1,0 +1,379 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * DHCP on the wire: parsing a client's Ethernet frame down to the options,
+ * and building the reply frame. Every read is checked against the length
+ * the enclosing header allows, never against what the next header claims.
+ */
+#include "uvn_dhcp_internal.h"
+
+#define ETH_HLEN	14
+#define ETH_P_IP	0x0800
+#define IP_HLEN		20
+#define IPPROTO_UDP	17
+#define UDP_HLEN	8
+#define BOOTP_FIXED	236		/* up to the magic cookie */
+#define BOOTP_OPTIONS	240		/* after it */
+#define BOOTP_MIN	300		/* RFC 1542: BOOTP relays and clients expect this */
+#define BOOTP_SNAME	44
+#define BOOTP_FILE	108
+#define PORT_SERVER	67
+#define PORT_CLIENT	68
+
+enum {
+	OPT_PAD = 0,
+	OPT_SUBNET_MASK = 1,
+	OPT_ROUTER = 3,
+	OPT_DNS = 6,
+	OPT_DOMAIN = 15,
+	OPT_MTU = 26,
+	OPT_BROADCAST = 28,
+	OPT_REQUESTED_IP = 50,
+	OPT_LEASE_TIME = 51,
+	OPT_OVERLOAD = 52,
+	OPT_MSG_TYPE = 53,
+	OPT_SERVER_ID = 54,
+	OPT_T1 = 58,
+	OPT_T2 = 59,
+	OPT_END = 255,
+};
+
+static const uint8_t cookie[4] = { 99, 130, 83, 99 };
+
+bool uvn_dhcp_is_request(const uint8_t *frame, size_t len)
+{
+	size_t ihl;
+
+	if (!frame || len < ETH_HLEN + IP_HLEN)
+		return false;
+	if (uvn_get_be16(frame + 12) != ETH_P_IP || (frame[14] >> 4) != 4)
+		return false;
+	ihl = (size_t)(frame[14] & 0xf) * 4;
+	if (ihl < IP_HLEN || len < ETH_HLEN + ihl + UDP_HLEN)
+		return false;
+	if (frame[ETH_HLEN + 9] != IPPROTO_UDP || (uvn_get_be16(frame + ETH_HLEN + 6) & 0x1fff))
+		return false;
+	return uvn_get_be16(frame + ETH_HLEN + ihl + 2) == PORT_SERVER;
+}
+
+static uint32_t sum16(const uint8_t *p, size_t n, uint32_t acc)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < n; i += 2)
+		acc += uvn_get_be16(p + i);
+	if (n & 1)
+		acc += (uint32_t)p[n - 1] << 8;
+	return acc;
+}
+
+static uint16_t fold(uint32_t acc)
+{
+	while (acc >> 16)
+		acc = (acc & 0xffff) + (acc >> 16);
+	return (uint16_t)~acc;
+}
+
+enum parse_result { PARSE_OK, PARSE_NO_END, PARSE_BAD };
+
+/*
+ * One options field. Only the main field may carry option 52, so an
+ * overloaded sname or file cannot point anywhere again: no loops.
+ */
+static enum parse_result parse_options(const uint8_t *p, size_t n, struct uvn_dhcp_msg *m,
+				       uint8_t *overload)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		uint8_t code = p[i], olen;
+		const uint8_t *v;
+
+		if (code == OPT_PAD) {
+			i++;
+			continue;
+		}
+		if (code == OPT_END)
+			return PARSE_OK;
+		if (n - i < 2 || (size_t)p[i + 1] > n - i - 2)
+			return PARSE_BAD;
+		olen = p[i + 1];
+		v = p + i + 2;
+		switch (code) {
+		case OPT_MSG_TYPE:
+			if (olen != 1)
+				return PARSE_BAD;
+			if (!m->type)
+				m->type = v[0];
+			break;
+		case OPT_REQUESTED_IP:
+			if (olen != 4)
+				return PARSE_BAD;
+			m->requested_ip = uvn_get_be32(v);
+			break;
+		case OPT_SERVER_ID:
+			if (olen != 4)
+				return PARSE_BAD;
+			m->server_id = uvn_get_be32(v);
+			break;
+		case OPT_OVERLOAD:
+			if (olen != 1 || v[0] < 1 || v[0] > 3)
+				return PARSE_BAD;
+			if (overload)
+				*overload = v[0];
+			break;
+		}
+		i += 2 + (size_t)olen;
+	}
+	return PARSE_NO_END;
+}
+
+int uvn_dhcp_parse(const uint8_t *frame, size_t len, struct uvn_dhcp_msg *m,
+		   struct uvn_dhcp_counters *c)
+{
+	const uint8_t *ip, *udp, *b;
+	size_t ihl, ip_len, udp_len, blen;
+	uint8_t overload = 0;
+	enum parse_result r;
+
+	uvn_memset(m, 0, sizeof(*m));
+	if (len < ETH_HLEN + IP_HLEN)
+		goto truncated;
+	ip = frame + ETH_HLEN;
+	if (uvn_get_be16(frame + 12) != ETH_P_IP || (ip[0] >> 4) != 4 || ip[9] != IPPROTO_UDP)
+		goto bad_ip;
+	ihl = (size_t)(ip[0] & 0xf) * 4;
+	ip_len = uvn_get_be16(ip + 2);
+	if (ihl < IP_HLEN || ip_len < ihl || (uvn_get_be16(ip + 6) & 0x3fff))
+		goto bad_ip;
+	if (ip_len > len - ETH_HLEN)	/* shorter frames are Ethernet padding */
+		goto truncated;
+	if (fold(sum16(ip, ihl, 0)) != 0)
+		goto bad_ip;
+	/* The UDP checksum is not checked: the host's own frames may still carry
+	 * a partial one for the NIC to finish. */
+	if (ip_len - ihl < UDP_HLEN)
+		goto truncated;
+	udp = ip + ihl;
+	udp_len = uvn_get_be16(udp + 4);
+	if (uvn_get_be16(udp + 2) != PORT_SERVER || udp_len < UDP_HLEN || udp_len > ip_len - ihl) {
+		c->bad_udp++;
+		return -UVN_EINVAL;
+	}
+	b = udp + UDP_HLEN;
+	blen = udp_len - UDP_HLEN;
+	if (blen < BOOTP_OPTIONS)
+		goto truncated;
+	if (b[0] != 1 || b[1] != 1) {	/* BOOTREQUEST, Ethernet */
+		c->not_request++;
+		return -UVN_EINVAL;
+	}
+	uvn_memcpy(m->chaddr, b + 28, 6);
+	if (b[2] != 6 || (m->chaddr[0] & 1) ||
+	    !(m->chaddr[0] | m->chaddr[1] | m->chaddr[2] | m->chaddr[3] | m->chaddr[4] | m->chaddr[5])) {
+		c->bad_chaddr++;
+		return -UVN_EINVAL;
+	}
+	if (uvn_memcmp(b + BOOTP_FIXED, cookie, 4)) {
+		c->bad_cookie++;
+		return -UVN_EINVAL;
+	}
+	m->xid = uvn_get_be32(b + 4);
+	m->flags = uvn_get_be16(b + 10);
+	m->ciaddr = uvn_get_be32(b + 12);
+	m->ip_dst = uvn_get_be32(ip + 16);
+	if (uvn_get_be32(b + 24)) {	/* giaddr: a relay, which this link never has */
+		c->relayed++;
+		return -UVN_EINVAL;
+	}
+
+	r = parse_options(b + BOOTP_OPTIONS, blen - BOOTP_OPTIONS, m, &overload);
+	if (r == PARSE_NO_END)
+		c->no_end++;
+	if (r != PARSE_BAD && overload) {
+		/* RFC 2131 4.1: file first, then sname. */
+		c->overload++;
+		if (overload & 1)
+			r = parse_options(b + BOOTP_FILE, 128, m, NULL) == PARSE_BAD ? PARSE_BAD : r;
+		if (r != PARSE_BAD && (overload & 2))
+			r = parse_options(b + BOOTP_SNAME, 64, m, NULL) == PARSE_BAD ? PARSE_BAD : r;
+	}
+	if (r == PARSE_BAD) {
+		c->bad_option++;
+		return -UVN_EINVAL;
+	}
+	if (!m->type) {
+		c->no_msg_type++;
+		return -UVN_EINVAL;
+	}
+	switch (m->type) {
+	case DHCP_DISCOVER:
+	case DHCP_REQUEST:
+	case DHCP_DECLINE:
+	case DHCP_RELEASE:
+	case DHCP_INFORM:
+		return 0;
+	}
+	c->bad_msg_type++;
+	return -UVN_EINVAL;
+
+truncated:
+	c->truncated++;
+	return -UVN_EINVAL;
+bad_ip:
+	c->bad_ip++;
+	return -UVN_EINVAL;
+}
+
+/* Writes at out + len while it fits; with out NULL it only counts. */
+struct writer {
+	uint8_t *out;
+	size_t cap;
+	size_t len;
+};
+
+static void put(struct writer *w, const void *p, size_t n)
+{
+	if (w->out && n <= w->cap && w->len <= w->cap - n)
+		uvn_memcpy(w->out + w->len, p, n);
+	w->len += n;
+}
+
+static void put_opt(struct writer *w, uint8_t code, const void *v, uint8_t n)
+{
+	uint8_t head[2] = { code, n };
+
+	put(w, head, 2);
+	put(w, v, n);
+}
+
+static void put_opt32(struct writer *w, uint8_t code, uint32_t v)
+{
+	uint8_t b[4];
+
+	uvn_put_be32(b, v);
+	put_opt(w, code, b, 4);
+}
+
+static void put_options(struct writer *w, const struct uvn_dhcp_config *cfg,
+			const struct uvn_dhcp_answer *a)
+{
+	uint8_t b[4 * UVN_DHCP_MAX_DNS];
+	uint32_t i, mask = uvn_dhcp_mask(cfg);
+	size_t n;
+
+	put_opt(w, OPT_MSG_TYPE, &a->type, 1);
+	put_opt32(w, OPT_SERVER_ID, cfg->host_ip);
+	if (a->type == DHCP_NAK)
+		goto end;
+	if (a->lease_seconds) {
+		put_opt32(w, OPT_LEASE_TIME, a->lease_seconds);
+		put_opt32(w, OPT_T1, a->lease_seconds / 2);
+		put_opt32(w, OPT_T2, a->lease_seconds - a->lease_seconds / 8);	/* 0.875 */
+	}
+	put_opt32(w, OPT_SUBNET_MASK, mask);
+	put_opt32(w, OPT_BROADCAST, cfg->subnet | ~mask);
+	if (cfg->mtu) {
+		uvn_put_be16(b, (uint16_t)cfg->mtu);
+		put_opt(w, OPT_MTU, b, 2);
+	}
+	if (!a->device_options)
+		goto end;
+	if (cfg->router)
+		put_opt32(w, OPT_ROUTER, cfg->router);
+	if (cfg->nr_dns && cfg->nr_dns <= UVN_DHCP_MAX_DNS) {
+		for (i = 0; i < cfg->nr_dns; i++)
+			uvn_put_be32(b + 4 * i, cfg->dns[i]);
+		put_opt(w, OPT_DNS, b, (uint8_t)(4 * cfg->nr_dns));
+	}
+	n = uvn_dhcp_strnlen(cfg->domain, UVN_DHCP_DOMAIN_LEN);
+	if (n && n < UVN_DHCP_DOMAIN_LEN)
+		put_opt(w, OPT_DOMAIN, cfg->domain, (uint8_t)n);
+end:
+	b[0] = OPT_END;
+	put(w, b, 1);
+}
+
+/* RFC 2131 4.1, for a server with no relay in between. */
+static void destination(const struct uvn_dhcp_msg *req, const struct uvn_dhcp_answer *a,
+			uint8_t *mac, uint32_t *ip)
+{
+	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	bool broadcast;
+
+	if (a->type == DHCP_NAK) {
+		broadcast = true;
+	} else if (req->ciaddr) {
+		broadcast = false;
+		*ip = req->ciaddr;
+	} else {
+		broadcast = (req->flags & DHCP_BROADCAST_FLAG) || !a->yiaddr;
+		*ip = a->yiaddr;
+	}
+	if (broadcast) {
+		*ip = IP_BROADCAST;
+		uvn_memcpy(mac, bcast, 6);
+	} else {
+		uvn_memcpy(mac, req->chaddr, 6);
+	}
+}
+
+size_t uvn_dhcp_build(const struct uvn_dhcp_config *cfg, const struct uvn_dhcp_msg *req,
+		      const struct uvn_dhcp_answer *a, uint8_t *out, size_t cap)
+{
+	const size_t hdrs = ETH_HLEN + IP_HLEN + UDP_HLEN;
+	struct writer w = { NULL, 0, 0 };
+	uint8_t *eth, *ip, *udp, *b;
+	uint32_t dst_ip = 0;
+	size_t blen, total;
+	uint32_t acc;
+
+	put_options(&w, cfg, a);
+	blen = BOOTP_OPTIONS + w.len;
+	if (blen < BOOTP_MIN)
+		blen = BOOTP_MIN;
+	total = hdrs + blen;
+	if (!out)
+		return total;
+	if (total > cap)
+		return 0;
+
+	uvn_memset(out, 0, total);
+	eth = out;
+	ip = eth + ETH_HLEN;
+	udp = ip + IP_HLEN;
+	b = udp + UDP_HLEN;
+
+	b[0] = 2;			/* BOOTREPLY */
+	b[1] = 1;
+	b[2] = 6;
+	uvn_put_be32(b + 4, req->xid);
+	uvn_put_be16(b + 10, req->flags);
+	if (a->type == DHCP_ACK)
+		uvn_put_be32(b + 12, req->ciaddr);
+	uvn_put_be32(b + 16, a->yiaddr);
+	uvn_memcpy(b + 28, req->chaddr, 6);
+	uvn_memcpy(b + BOOTP_FIXED, cookie, 4);
+	w = (struct writer){ b + BOOTP_OPTIONS, blen - BOOTP_OPTIONS, 0 };
+	put_options(&w, cfg, a);
+
+	destination(req, a, eth, &dst_ip);
+	uvn_memcpy(eth + 6, cfg->server_mac, 6);
+	uvn_put_be16(eth + 12, ETH_P_IP);
+
+	ip[0] = 0x45;
+	uvn_put_be16(ip + 2, (uint16_t)(IP_HLEN + UDP_HLEN + blen));
+	ip[8] = 64;
+	ip[9] = IPPROTO_UDP;
+	uvn_put_be32(ip + 12, cfg->host_ip);
+	uvn_put_be32(ip + 16, dst_ip);
+	uvn_put_be16(ip + 10, fold(sum16(ip, IP_HLEN, 0)));
+
+	uvn_put_be16(udp, PORT_SERVER);
+	uvn_put_be16(udp + 2, PORT_CLIENT);
+	uvn_put_be16(udp + 4, (uint16_t)(UDP_HLEN + blen));
+	/* Pseudo-header: addresses, protocol, UDP length. */
+	acc = sum16(ip + 12, 8, IPPROTO_UDP + (uint32_t)(UDP_HLEN + blen));
+	acc = fold(sum16(udp, UDP_HLEN + blen, acc));
+	uvn_put_be16(udp + 6, acc ? (uint16_t)acc : 0xffff);
+	return total;
+}
