@@ -1,0 +1,1086 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * The DHCP server, driven with real frames built byte by byte and its
+ * replies parsed back with checksums verified.
+ *
+ *   test_dhcp                      run the tests
+ *   test_dhcp --write-seeds DIR    write the fuzz_dhcp seed corpus into DIR
+ */
+#include <stdio.h>
+#include <string.h>
+#include "uvn_dhcp.h"
+#include "unit.h"
+#include "dhcp_frames.h"
+
+#define IP(a, b, c, d)	UVN_DHCP_ADDR(a, b, c, d)
+#define NET(d)		IP(100, 127, 254, d)
+#define HOST_IP		NET(1)
+#define T0		1000
+
+static struct uvn_dhcp_server srv;
+static uint8_t frame[DF_MAX];
+static uint8_t reply[UVN_DHCP_REPLY_MAX];
+static const uint8_t host_mac[6] = { 0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0x01 };
+static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+
+static void mac_of(uint8_t mac[6], unsigned int n)
+{
+	mac[0] = 0x02;
+	mac[1] = 0xde;
+	mac[2] = 0xad;
+	mac[3] = (uint8_t)(n >> 16);
+	mac[4] = (uint8_t)(n >> 8);
+	mac[5] = (uint8_t)n;
+}
+
+static void config(struct uvn_dhcp_config *c)
+{
+	uvn_dhcp_config_default(c);
+	memcpy(c->server_mac, host_mac, 6);
+}
+
+static void setup_with(const struct uvn_dhcp_config *c)
+{
+	const char *why = "";
+
+	EXPECT_EQ(uvn_dhcp_init(&srv, c, &why), 0);
+}
+
+static void setup(void)
+{
+	struct uvn_dhcp_config c;
+
+	config(&c);
+	setup_with(&c);
+}
+
+static struct df_req msg(uint8_t type, unsigned int macn)
+{
+	struct df_req q;
+
+	memset(&q, 0, sizeof(q));
+	q.type = type;
+	mac_of(q.mac, macn);
+	q.xid = 0x1000 + macn;
+	return q;
+}
+
+/* Sends a frame; a reply is parsed into *r and checked for what every reply has. */
+static int send_frame(uint32_t slot, const char *serial, const struct df_req *q,
+		      struct df_reply *r, uint32_t now)
+{
+	size_t n = df_build(frame, q);
+	int got = uvn_dhcp_handle(&srv, slot, serial, frame, n, reply, sizeof(reply), now);
+
+	memset(r, 0, sizeof(*r));
+	if (got > 0) {
+		EXPECT_EQ(df_parse_reply(reply, (size_t)got, r), 0);
+		EXPECT_EQ(r->op, 2);
+		EXPECT_EQ(r->xid, q->xid);
+		EXPECT(!memcmp(r->chaddr, q->mac, 6));
+		EXPECT(!memcmp(r->eth_src, host_mac, 6));
+		EXPECT_EQ(r->ip_src, HOST_IP);
+		EXPECT_EQ(r->server_id, HOST_IP);
+		EXPECT_EQ(r->giaddr, 0);
+	}
+	return got;
+}
+
+/* DISCOVER, then REQUEST in SELECTING; returns the bound address or 0. */
+static uint32_t bind(uint32_t slot, const char *serial, unsigned int macn, uint32_t now)
+{
+	struct df_req q = msg(DF_DISCOVER, macn);
+	struct df_reply r;
+
+	if (send_frame(slot, serial, &q, &r, now) <= 0 || r.type != DF_OFFER)
+		return 0;
+	q = msg(DF_REQUEST, macn);
+	q.requested = r.yiaddr;
+	q.server_id = HOST_IP;
+	if (send_frame(slot, serial, &q, &r, now) <= 0 || r.type != DF_ACK)
+		return 0;
+	return r.yiaddr;
+}
+
+static enum uvn_dhcp_lease_state state_of(unsigned int macn, uint32_t now)
+{
+	uint8_t mac[6];
+	const struct uvn_dhcp_lease *l;
+
+	mac_of(mac, macn);
+	l = uvn_dhcp_lease_of(&srv, mac);
+	return l ? uvn_dhcp_lease_state(l, now) : UVN_DHCP_FREE;
+}
+
+/* ---- configuration --------------------------------------------------------- */
+
+static void default_config(void)
+{
+	struct uvn_dhcp_config c;
+	const char *why = NULL;
+
+	uvn_dhcp_config_default(&c);
+	EXPECT_EQ(uvn_dhcp_config_check(&c, &why), -UVN_EINVAL);	/* no MAC yet */
+	memcpy(c.server_mac, host_mac, 6);
+	EXPECT_EQ(uvn_dhcp_config_check(&c, &why), 0);
+	EXPECT_EQ(c.subnet, NET(0));
+	EXPECT_EQ(c.prefix_len, 24);
+	EXPECT_EQ(c.host_ip, HOST_IP);
+	EXPECT_EQ(c.pool_start, NET(2));
+	EXPECT_EQ(c.pool_end, NET(254));
+	EXPECT_EQ(c.router, HOST_IP);
+	EXPECT(c.flags & UVN_DHCP_ENABLED);
+	EXPECT(c.per_slot_cap * UVN_MAX_SLOTS < c.pool_end - c.pool_start + 1);
+}
+
+static void config_rejects_bad_settings(void)
+{
+	struct uvn_dhcp_config good, c;
+	const char *why;
+
+#define REJECT(edit, field)                                             \
+	do {                                                            \
+		c = good;                                               \
+		edit;                                                   \
+		why = NULL;                                             \
+		EXPECT_EQ(uvn_dhcp_config_check(&c, &why), -UVN_EINVAL); \
+		EXPECT(why && !strncmp(why, field, strlen(field)));     \
+	} while (0)
+
+	config(&good);
+	REJECT(c.flags = 2, "flags");
+	REJECT(c.server_mac[0] = 1, "server_mac");
+	REJECT(c.prefix_len = 31, "prefix_len");
+	REJECT(c.prefix_len = 7, "prefix_len");
+	REJECT(c.subnet = NET(5), "subnet");
+	REJECT(c.host_ip = IP(10, 0, 0, 1), "host_ip");
+	REJECT(c.host_ip = NET(255), "host_ip");
+	REJECT(c.pool_start = NET(20); c.pool_end = NET(10), "pool");
+	REJECT(c.pool_end = IP(100, 127, 255, 3), "pool");
+	REJECT(c.pool_start = NET(0), "pool");
+	REJECT(c.host_ip = NET(100), "pool");
+	REJECT(c.prefix_len = 16; c.subnet = IP(100, 127, 0, 0); c.pool_end = IP(100, 127, 255, 200),
+	       "pool");
+	REJECT(c.lease_seconds = 10, "lease_seconds");
+	REJECT(c.decline_seconds = 0, "decline_seconds");
+	REJECT(c.per_slot_cap = 0, "per_slot_cap");
+	REJECT(c.router = IP(192, 168, 1, 1), "router");
+	REJECT(c.nr_dns = 4, "nr_dns");
+	REJECT(c.nr_dns = 1; c.dns[0] = IP(224, 0, 0, 1), "dns");
+	REJECT(strcpy(c.domain, "bad domain"), "domain");
+	REJECT(memset(c.domain, 'a', sizeof(c.domain)), "domain");
+	REJECT(c.mtu = 100, "mtu");
+	REJECT(c.nr_reservations = 33, "nr_reservations");
+	REJECT(c.nr_reservations = 1; c.reservations[0].kind = 7; c.reservations[0].ip = NET(9),
+	       "reservations");
+	REJECT(c.nr_reservations = 1; c.reservations[0].kind = UVN_DHCP_RES_SLOT;
+	       c.reservations[0].slot = 32; c.reservations[0].ip = NET(9), "reservations");
+	REJECT(c.nr_reservations = 1; c.reservations[0].kind = UVN_DHCP_RES_SLOT;
+	       c.reservations[0].ip = HOST_IP, "reservations");
+	REJECT(c.nr_reservations = 1; c.reservations[0].kind = UVN_DHCP_RES_SLOT;
+	       c.reservations[0].ip = IP(10, 1, 1, 1), "reservations");
+	REJECT(c.nr_reservations = 1; c.reservations[0].kind = UVN_DHCP_RES_SERIAL;
+	       c.reservations[0].ip = NET(9), "reservations");
+	REJECT(c.nr_reservations = 1; c.reservations[0].kind = UVN_DHCP_RES_MAC;
+	       c.reservations[0].ip = NET(9), "reservations");	/* zero MAC */
+	REJECT(c.nr_reservations = 2; c.reservations[0].kind = UVN_DHCP_RES_SLOT;
+	       c.reservations[0].ip = NET(9); c.reservations[1] = c.reservations[0];
+	       c.reservations[1].slot = 3, "reservations");	/* same address twice */
+	REJECT(c.nr_reservations = 2; c.reservations[0].kind = UVN_DHCP_RES_SLOT;
+	       c.reservations[0].ip = NET(9); c.reservations[1] = c.reservations[0];
+	       c.reservations[1].ip = NET(10), "reservations");	/* same slot twice */
+#undef REJECT
+	/* A failed init leaves the server as it was. */
+	setup();
+	bind(0, NULL, 1, T0);
+	c = good;
+	c.prefix_len = 31;
+	EXPECT_EQ(uvn_dhcp_init(&srv, &c, NULL), -UVN_EINVAL);
+	EXPECT_EQ(uvn_dhcp_configure(&srv, &c, NULL), -UVN_EINVAL);
+	EXPECT_EQ(state_of(1, T0), UVN_DHCP_BOUND);
+}
+
+static void is_request_checks_cheaply(void)
+{
+	struct df_req q = msg(DF_DISCOVER, 1);
+	size_t n = df_build(frame, &q);
+
+	EXPECT(uvn_dhcp_is_request(frame, n));
+	EXPECT(uvn_dhcp_is_request(frame, 14 + 20 + 8));
+	EXPECT(!uvn_dhcp_is_request(frame, 14 + 20 + 3));
+	EXPECT(!uvn_dhcp_is_request(NULL, 0));
+	frame[14 + 20 + 3] = 68;		/* to the client port */
+	EXPECT(!uvn_dhcp_is_request(frame, n));
+	frame[14 + 20 + 3] = 67;
+	frame[14 + 9] = 6;			/* TCP */
+	EXPECT(!uvn_dhcp_is_request(frame, n));
+	frame[14 + 9] = 17;
+	frame[14 + 6] = 0x00, frame[14 + 7] = 0x10;	/* a later fragment */
+	EXPECT(!uvn_dhcp_is_request(frame, n));
+	frame[14 + 7] = 0;
+	frame[12] = 0x86, frame[13] = 0xdd;	/* IPv6 */
+	EXPECT(!uvn_dhcp_is_request(frame, n));
+	frame[12] = 0x08, frame[13] = 0x00;
+	frame[14] = 0x4f;			/* 60-byte IP header: UDP beyond the frame */
+	EXPECT(!uvn_dhcp_is_request(frame, 14 + 60 + 7));
+}
+
+/* ---- exchanges ---------------------------------------------------------------- */
+
+static void discover_offer_request_ack(void)
+{
+	struct df_req q = msg(DF_DISCOVER, 1);
+	struct df_reply r;
+	struct uvn_dhcp_config c;
+
+	config(&c);
+	c.nr_dns = 2;
+	c.dns[0] = IP(9, 9, 9, 9);
+	c.dns[1] = IP(1, 1, 1, 1);
+	strcpy(c.domain, "usb.lan");
+	c.mtu = 1400;
+	setup_with(&c);
+
+	EXPECT(send_frame(0, "SER0", &q, &r, T0) > 0);
+	EXPECT_EQ(r.type, DF_OFFER);
+	EXPECT_EQ(r.yiaddr, NET(2));
+	EXPECT(!memcmp(r.eth_dst, q.mac, 6));	/* no broadcast flag: unicast to yiaddr */
+	EXPECT_EQ(r.ip_dst, NET(2));
+	EXPECT_EQ(r.lease, UVN_DHCP_DEFAULT_LEASE);
+	EXPECT_EQ(r.t1, UVN_DHCP_DEFAULT_LEASE / 2);
+	EXPECT_EQ(r.t2, UVN_DHCP_DEFAULT_LEASE * 7 / 8);
+	EXPECT_EQ(r.mask, 0xffffff00U);
+	EXPECT_EQ(r.broadcast, NET(255));
+	EXPECT_EQ(r.router, HOST_IP);
+	EXPECT_EQ(r.nr_dns, 2);
+	EXPECT_EQ(r.dns[1], IP(1, 1, 1, 1));
+	EXPECT(!strcmp(r.domain, "usb.lan"));
+	EXPECT_EQ(r.mtu, 1400);
+	EXPECT_EQ(state_of(1, T0), UVN_DHCP_OFFERED);
+	EXPECT_EQ(srv.counters.offer, 1);
+
+	q = msg(DF_REQUEST, 1);
+	q.requested = NET(2);
+	q.server_id = HOST_IP;
+	q.flags = 0x8000;			/* broadcast flag */
+	EXPECT(send_frame(0, "SER0", &q, &r, T0 + 1) > 0);
+	EXPECT_EQ(r.type, DF_ACK);
+	EXPECT_EQ(r.yiaddr, NET(2));
+	EXPECT_EQ(r.flags, 0x8000);
+	EXPECT(!memcmp(r.eth_dst, bcast, 6));
+	EXPECT_EQ(r.ip_dst, 0xffffffffU);
+	EXPECT_EQ(state_of(1, T0 + 1), UVN_DHCP_BOUND);
+	EXPECT_EQ(state_of(1, T0 + 1 + UVN_DHCP_DEFAULT_LEASE), UVN_DHCP_AVAILABLE);
+
+	/* The next client gets the next address; a DISCOVER again keeps the binding. */
+	EXPECT_EQ(bind(0, "SER0", 2, T0 + 2), NET(3));
+	q = msg(DF_DISCOVER, 1);
+	EXPECT(send_frame(0, "SER0", &q, &r, T0 + 3) > 0);
+	EXPECT_EQ(r.yiaddr, NET(2));
+	EXPECT_EQ(state_of(1, T0 + 3), UVN_DHCP_BOUND);
+}
+
+static void offer_expires_unless_requested(void)
+{
+	struct df_req q = msg(DF_DISCOVER, 1);
+	struct df_reply r;
+
+	setup();
+	EXPECT(send_frame(0, NULL, &q, &r, T0) > 0);
+	EXPECT_EQ(state_of(1, T0 + UVN_DHCP_OFFER_HOLD - 1), UVN_DHCP_OFFERED);
+	EXPECT_EQ(state_of(1, T0 + UVN_DHCP_OFFER_HOLD), UVN_DHCP_AVAILABLE);
+	/* The client picked another server: the offer is withdrawn at once. */
+	q = msg(DF_DISCOVER, 2);
+	EXPECT(send_frame(0, NULL, &q, &r, T0) > 0);
+	q = msg(DF_REQUEST, 2);
+	q.requested = r.yiaddr;
+	q.server_id = IP(192, 168, 0, 1);
+	EXPECT_EQ(send_frame(0, NULL, &q, &r, T0 + 1), 0);
+	EXPECT_EQ(state_of(2, T0 + 1), UVN_DHCP_AVAILABLE);
+	EXPECT_EQ(srv.counters.other_server, 1);
+}
+
+static void init_reboot(void)
+{
+	struct df_req q;
+	struct df_reply r;
+	uint32_t ip;
+
+	setup();
+	ip = bind(1, NULL, 1, T0);
+	EXPECT_EQ(ip, NET(2));
+	/* INIT-REBOOT: requested ip, no server id, ciaddr 0. */
+	q = msg(DF_REQUEST, 1);
+	q.requested = ip;
+	EXPECT(send_frame(1, NULL, &q, &r, T0 + 10) > 0);
+	EXPECT_EQ(r.type, DF_ACK);
+	EXPECT_EQ(r.yiaddr, ip);
+	EXPECT_EQ(r.ciaddr, 0);
+	/* From another network: NAK, broadcast. */
+	q.requested = IP(192, 168, 1, 50);
+	EXPECT(send_frame(1, NULL, &q, &r, T0 + 10) > 0);
+	EXPECT_EQ(r.type, DF_NAK);
+	EXPECT_EQ(r.yiaddr, 0);
+	EXPECT(!r.has_lease && !r.has_mask);
+	EXPECT(!memcmp(r.eth_dst, bcast, 6));
+	EXPECT_EQ(r.ip_dst, 0xffffffffU);
+	/* Another client's address: NAK, and that lease is untouched. */
+	q = msg(DF_REQUEST, 2);
+	q.requested = ip;
+	EXPECT(send_frame(1, NULL, &q, &r, T0 + 10) > 0);
+	EXPECT_EQ(r.type, DF_NAK);
+	EXPECT_EQ(state_of(1, T0 + 10), UVN_DHCP_BOUND);
+	EXPECT_EQ(srv.counters.nak, 2);
+	/* No record at all (e.g. after a reload), but the address is free: ours to give. */
+	q = msg(DF_REQUEST, 3);
+	q.requested = NET(77);
+	EXPECT(send_frame(1, NULL, &q, &r, T0 + 10) > 0);
+	EXPECT_EQ(r.type, DF_ACK);
+	EXPECT_EQ(r.yiaddr, NET(77));
+	/* The host's address or the broadcast address are never given out. */
+	q = msg(DF_REQUEST, 4);
+	q.requested = HOST_IP;
+	EXPECT(send_frame(1, NULL, &q, &r, T0 + 10) > 0);
+	EXPECT_EQ(r.type, DF_NAK);
+	q.requested = NET(255);
+	EXPECT(send_frame(1, NULL, &q, &r, T0 + 10) > 0);
+	EXPECT_EQ(r.type, DF_NAK);
+}
+
+static void renewing_and_rebinding(void)
+{
+	struct df_req q;
+	struct df_reply r;
+	uint32_t ip;
+
+	setup();
+	ip = bind(2, NULL, 1, T0);
+	/* RENEWING: unicast to the server, ciaddr set, no options 50/54. */
+	q = msg(DF_REQUEST, 1);
+	q.ciaddr = ip;
+	q.ip_dst = HOST_IP;
+	EXPECT(send_frame(2, NULL, &q, &r, T0 + 1800) > 0);
+	EXPECT_EQ(r.type, DF_ACK);
+	EXPECT_EQ(r.yiaddr, ip);
+	EXPECT_EQ(r.ciaddr, ip);
+	EXPECT_EQ(r.ip_dst, ip);			/* unicast to ciaddr */
+	EXPECT(!memcmp(r.eth_dst, q.mac, 6));
+	EXPECT_EQ(state_of(1, T0 + 1800 + UVN_DHCP_DEFAULT_LEASE - 1), UVN_DHCP_BOUND);
+	/* REBINDING: the same, broadcast. */
+	q.ip_dst = 0;
+	EXPECT(send_frame(2, NULL, &q, &r, T0 + 3000) > 0);
+	EXPECT_EQ(r.type, DF_ACK);
+	EXPECT_EQ(r.ip_dst, ip);
+	/* Renewing an address it does not hold (another client's): NAK. */
+	EXPECT_EQ(bind(2, NULL, 2, T0 + 3000), NET(3));
+	q.ciaddr = NET(3);
+	EXPECT(send_frame(2, NULL, &q, &r, T0 + 3001) > 0);
+	EXPECT_EQ(r.type, DF_NAK);
+}
+
+static void release_frees(void)
+{
+	struct uvn_dhcp_config c;
+	struct df_req q;
+	struct df_reply r;
+
+	config(&c);
+	c.pool_end = c.pool_start;		/* one address */
+	setup_with(&c);
+	EXPECT_EQ(bind(0, NULL, 1, T0), NET(2));
+	EXPECT_EQ(bind(1, NULL, 2, T0), 0);	/* exhausted */
+	q = msg(DF_RELEASE, 1);
+	q.ciaddr = NET(2);
+	q.server_id = HOST_IP;
+	q.ip_dst = HOST_IP;
+	EXPECT_EQ(send_frame(0, NULL, &q, &r, T0 + 5), 0);
+	EXPECT_EQ(state_of(1, T0 + 5), UVN_DHCP_AVAILABLE);
+	EXPECT_EQ(srv.counters.release, 1);
+	/* Released but remembered: the same client gets it back ... */
+	EXPECT_EQ(bind(0, NULL, 1, T0 + 6), NET(2));
+	/* ... and once released again, another client may have it. */
+	EXPECT_EQ(send_frame(0, NULL, &q, &r, T0 + 7), 0);
+	EXPECT_EQ(bind(1, NULL, 2, T0 + 8), NET(2));
+	EXPECT_EQ(state_of(1, T0 + 8), UVN_DHCP_FREE);
+	/* Releasing what it does not hold changes nothing. */
+	q = msg(DF_RELEASE, 3);
+	q.ciaddr = NET(2);
+	EXPECT_EQ(send_frame(1, NULL, &q, &r, T0 + 9), 0);
+	EXPECT_EQ(state_of(2, T0 + 9), UVN_DHCP_BOUND);
+	EXPECT_EQ(srv.counters.ignored, 1);
+}
+
+static void decline_quarantines(void)
+{
+	struct uvn_dhcp_config c;
+	struct df_req q;
+	struct df_reply r;
+
+	config(&c);
+	c.pool_end = NET(3);			/* two addresses */
+	c.decline_seconds = 300;
+	setup_with(&c);
+	EXPECT_EQ(bind(0, NULL, 1, T0), NET(2));
+	q = msg(DF_DECLINE, 1);
+	q.requested = NET(2);
+	q.server_id = HOST_IP;
+	EXPECT_EQ(send_frame(0, NULL, &q, &r, T0 + 1), 0);
+	EXPECT_EQ(srv.counters.decline, 1);
+	EXPECT_EQ(state_of(1, T0 + 1), UVN_DHCP_FREE);	/* the client is forgotten */
+	/* Not offered while quarantined: the client moves on to .3, then nothing is left. */
+	EXPECT_EQ(bind(0, NULL, 1, T0 + 2), NET(3));
+	EXPECT_EQ(bind(1, NULL, 2, T0 + 2), 0);
+	EXPECT_EQ(srv.counters.exhausted, 1);
+	q = msg(DF_REQUEST, 2);
+	q.requested = NET(2);
+	EXPECT(send_frame(1, NULL, &q, &r, T0 + 3) > 0);
+	EXPECT_EQ(r.type, DF_NAK);
+	/* After the quarantine, it is offered again. */
+	EXPECT_EQ(bind(1, NULL, 2, T0 + 1 + 300), NET(2));
+}
+
+static void inform_gets_options_only(void)
+{
+	struct df_req q = msg(DF_INFORM, 1);
+	struct df_reply r;
+
+	setup();
+	q.ciaddr = NET(200);
+	q.ip_dst = HOST_IP;
+	EXPECT(send_frame(4, NULL, &q, &r, T0) > 0);
+	EXPECT_EQ(r.type, DF_ACK);
+	EXPECT_EQ(r.yiaddr, 0);
+	EXPECT_EQ(r.ciaddr, NET(200));
+	EXPECT(!r.has_lease);
+	EXPECT(r.has_mask && r.has_router);
+	EXPECT_EQ(r.ip_dst, NET(200));
+	EXPECT(!memcmp(r.eth_dst, q.mac, 6));
+	EXPECT_EQ(state_of(1, T0), UVN_DHCP_FREE);
+	EXPECT_EQ(srv.counters.inform, 1);
+}
+
+static void host_gets_host_address(void)
+{
+	struct df_req q = msg(DF_DISCOVER, 9);
+	struct df_reply r;
+	struct uvn_dhcp_config c;
+
+	config(&c);
+	c.nr_dns = 1;
+	c.dns[0] = IP(9, 9, 9, 9);
+	setup_with(&c);
+	memcpy(q.mac, host_mac, 6);
+	EXPECT(send_frame(UVN_DHCP_HOST, NULL, &q, &r, T0) > 0);
+	EXPECT_EQ(r.type, DF_OFFER);
+	EXPECT_EQ(r.yiaddr, HOST_IP);
+	EXPECT(r.has_mask && r.has_lease);
+	EXPECT(!r.has_router);		/* never a default route pointing at itself */
+	EXPECT_EQ(r.nr_dns, 0);
+	q.type = DF_REQUEST;
+	q.requested = HOST_IP;
+	q.server_id = HOST_IP;
+	EXPECT(send_frame(UVN_DHCP_HOST, NULL, &q, &r, T0) > 0);
+	EXPECT_EQ(r.type, DF_ACK);
+	EXPECT_EQ(r.yiaddr, HOST_IP);
+	q.requested = NET(2);
+	q.server_id = 0;
+	EXPECT(send_frame(UVN_DHCP_HOST, NULL, &q, &r, T0) > 0);
+	EXPECT_EQ(r.type, DF_NAK);
+	/* The host holds no lease, and devices never get its address. */
+	EXPECT(uvn_dhcp_lease_of(&srv, host_mac) == NULL);
+	EXPECT_EQ(bind(0, NULL, 1, T0), NET(2));
+	/* An out-of-range slot is refused. */
+	EXPECT_EQ(uvn_dhcp_handle(&srv, 33, NULL, frame, 300, reply, sizeof(reply), T0), -UVN_EINVAL);
+}
+
+/* ---- device life cycle ---------------------------------------------------------- */
+
+static void replug_keeps_address(void)
+{
+	setup();
+	EXPECT_EQ(bind(3, "PHONE", 1, T0), NET(2));
+	EXPECT_EQ(bind(4, "STICK", 2, T0), NET(3));
+	EXPECT_EQ(uvn_dhcp_slot_gone(&srv, 3), 1);
+	EXPECT_EQ(state_of(1, T0 + 1), UVN_DHCP_AVAILABLE);
+	EXPECT_EQ(state_of(2, T0 + 1), UVN_DHCP_BOUND);	/* other slot untouched */
+	/* Newcomers get unused addresses, not the remembered one. */
+	EXPECT_EQ(bind(3, "OTHER", 3, T0 + 2), NET(4));
+	/* Back on another slot: the same address. */
+	EXPECT_EQ(bind(5, "PHONE", 1, T0 + 3), NET(2));
+	/* Back with a new MAC (random per boot), same serial: the same address too. */
+	uvn_dhcp_slot_gone(&srv, 5);
+	EXPECT_EQ(bind(6, "PHONE", 50, T0 + 4), NET(2));
+	/* Expired but not reused: still its own. */
+	EXPECT_EQ(state_of(2, T0 + 10 * UVN_DHCP_DEFAULT_LEASE), UVN_DHCP_AVAILABLE);
+	EXPECT_EQ(bind(4, "STICK", 2, T0 + 10 * UVN_DHCP_DEFAULT_LEASE), NET(3));
+}
+
+static void reservations_honoured(void)
+{
+	struct uvn_dhcp_config c;
+	struct uvn_dhcp_reservation *res;
+	struct df_req q;
+	struct df_reply r;
+
+	config(&c);
+	c.pool_end = NET(100);
+	c.nr_reservations = 3;
+	res = c.reservations;
+	res[0].kind = UVN_DHCP_RES_MAC;
+	mac_of(res[0].mac, 7);
+	res[0].ip = NET(200);			/* outside the pool */
+	res[1].kind = UVN_DHCP_RES_SERIAL;
+	strcpy(res[1].serial, "CAMERA-1");
+	res[1].ip = NET(2);			/* inside the pool */
+	res[2].kind = UVN_DHCP_RES_SLOT;
+	res[2].slot = 9;
+	res[2].ip = NET(201);
+	setup_with(&c);
+
+	EXPECT_EQ(bind(0, NULL, 1, T0), NET(3));	/* .2 is reserved */
+	EXPECT_EQ(bind(1, NULL, 7, T0), NET(200));
+	EXPECT_EQ(bind(2, "CAMERA-1", 8, T0), NET(2));
+	EXPECT_EQ(bind(9, "X", 10, T0), NET(201));
+	/* The slot reservation goes to the first client only. */
+	EXPECT_EQ(bind(9, "X", 11, T0), NET(4));
+	/* Nobody else can ask for a reserved address. */
+	q = msg(DF_REQUEST, 12);
+	q.requested = NET(200);
+	EXPECT(send_frame(0, NULL, &q, &r, T0) > 0);
+	EXPECT_EQ(r.type, DF_NAK);
+	/* A reserved client asking for another address is sent to its own. */
+	q = msg(DF_REQUEST, 7);
+	q.requested = NET(50);
+	EXPECT(send_frame(1, NULL, &q, &r, T0) > 0);
+	EXPECT_EQ(r.type, DF_NAK);
+	/* Reserved leases survive their device's unplug; the device gets it back. */
+	EXPECT_EQ(uvn_dhcp_slot_gone(&srv, 2), 0);
+	EXPECT_EQ(state_of(8, T0 + 1), UVN_DHCP_BOUND);
+	EXPECT_EQ(bind(4, "CAMERA-1", 8, T0 + 2), NET(2));
+	/* Reservations do not count against the slot's cap. */
+	EXPECT_EQ(uvn_dhcp_slot_gone(&srv, 9), 1);
+}
+
+static void per_slot_cap(void)
+{
+	unsigned int i;
+	struct uvn_dhcp_config c;
+
+	config(&c);
+	c.per_slot_cap = 3;
+	setup_with(&c);
+	for (i = 0; i < 3; i++)
+		EXPECT(bind(5, NULL, 100 + i, T0) != 0);
+	/* A device asking with ever new MACs is capped ... */
+	for (i = 3; i < 50; i++)
+		EXPECT_EQ(bind(5, NULL, 100 + i, T0), 0);
+	EXPECT_EQ(srv.counters.slot_cap, 47);
+	EXPECT_EQ(srv.counters.exhausted, 0);
+	/* ... existing clients keep renewing, other slots are unaffected. */
+	EXPECT_EQ(bind(5, NULL, 100, T0 + 1), NET(2));
+	EXPECT_EQ(bind(6, NULL, 200, T0 + 1), NET(5));
+	/* Offers count too, until they expire. */
+	setup_with(&c);
+	{
+		struct df_req q;
+		struct df_reply r;
+
+		for (i = 0; i < 10; i++) {
+			q = msg(DF_DISCOVER, 300 + i);
+			EXPECT_EQ(send_frame(7, NULL, &q, &r, T0) > 0, i < 3);
+		}
+		q = msg(DF_DISCOVER, 400);
+		EXPECT(send_frame(7, NULL, &q, &r, T0 + UVN_DHCP_OFFER_HOLD) > 0);
+	}
+}
+
+static void exhaustion_answers_nothing(void)
+{
+	struct uvn_dhcp_config c;
+	struct df_req q;
+	struct df_reply r;
+	unsigned int i;
+
+	config(&c);
+	c.pool_end = NET(4);			/* three addresses */
+	setup_with(&c);
+	for (i = 0; i < 3; i++)
+		EXPECT_EQ(bind(i, NULL, i, T0), NET(2 + i));
+	q = msg(DF_DISCOVER, 9);
+	EXPECT_EQ(send_frame(3, NULL, &q, &r, T0), 0);
+	EXPECT_EQ(srv.counters.exhausted, 1);
+	EXPECT_EQ(srv.counters.offer, 3);
+	/* A gone device's address is reused when nothing else is left. */
+	uvn_dhcp_slot_gone(&srv, 1);
+	EXPECT_EQ(bind(3, NULL, 9, T0 + 1), NET(3));
+	EXPECT_EQ(state_of(1, T0 + 1), UVN_DHCP_FREE);
+}
+
+static void slot_gone_releases_only_that_slot(void)
+{
+	unsigned int i;
+
+	setup();
+	for (i = 0; i < 4; i++)
+		EXPECT(bind(i % 2, NULL, i, T0) != 0);
+	EXPECT_EQ(uvn_dhcp_slot_gone(&srv, 0), 2);
+	EXPECT_EQ(uvn_dhcp_slot_gone(&srv, 0), 0);
+	EXPECT_EQ(uvn_dhcp_slot_gone(&srv, 99), 0);
+	for (i = 0; i < 4; i++)
+		EXPECT_EQ(state_of(i, T0), i % 2 ? UVN_DHCP_BOUND : UVN_DHCP_AVAILABLE);
+}
+
+static void other_slot_cannot_touch_lease(void)
+{
+	struct df_req q;
+	struct df_reply r;
+	uint32_t ip;
+
+	setup();
+	ip = bind(1, "A", 1, T0);
+	q = msg(DF_RELEASE, 1);
+	q.ciaddr = ip;
+	EXPECT_EQ(send_frame(2, "B", &q, &r, T0), 0);
+	q.type = DF_DECLINE;
+	q.requested = ip;
+	EXPECT_EQ(send_frame(2, "B", &q, &r, T0), 0);
+	q = msg(DF_REQUEST, 1);
+	q.requested = ip;
+	EXPECT_EQ(send_frame(2, "B", &q, &r, T0), 0);
+	q.type = DF_DISCOVER;
+	EXPECT_EQ(send_frame(2, "B", &q, &r, T0), 0);
+	EXPECT_EQ(srv.counters.foreign, 4);
+	EXPECT_EQ(state_of(1, T0), UVN_DHCP_BOUND);
+	EXPECT_EQ(uvn_dhcp_lease_of(&srv, q.mac)->slot, 1);
+}
+
+static void disabled_and_small_buffer(void)
+{
+	struct uvn_dhcp_config c;
+	struct df_req q = msg(DF_DISCOVER, 1);
+	size_t n = df_build(frame, &q);
+	struct uvn_dhcp_lease before[UVN_DHCP_LEASES];
+
+	setup();
+	memcpy(before, srv.leases, sizeof(before));
+	EXPECT_EQ(uvn_dhcp_handle(&srv, 0, NULL, frame, n, reply, 341, T0), -UVN_ENOSPC);
+	EXPECT_EQ(uvn_dhcp_handle(&srv, 0, NULL, frame, n, NULL, 0, T0), -UVN_ENOSPC);
+	EXPECT_EQ(srv.counters.reply_too_small, 2);
+	EXPECT(!memcmp(before, srv.leases, sizeof(before)));
+	EXPECT_EQ(uvn_dhcp_handle(&srv, 0, NULL, frame, n, reply, 342, T0), 342);
+
+	config(&c);
+	c.flags = 0;
+	setup_with(&c);
+	EXPECT_EQ(uvn_dhcp_handle(&srv, 0, NULL, frame, n, reply, sizeof(reply), T0), 0);
+	EXPECT_EQ(srv.counters.disabled, 1);
+}
+
+static void configure_keeps_valid_leases(void)
+{
+	struct uvn_dhcp_config c;
+
+	setup();
+	EXPECT_EQ(bind(0, NULL, 1, T0), NET(2));
+	EXPECT_EQ(bind(0, NULL, 2, T0), NET(3));
+	config(&c);
+	c.pool_start = NET(3);
+	EXPECT_EQ(uvn_dhcp_configure(&srv, &c, NULL), 0);
+	EXPECT_EQ(state_of(1, T0), UVN_DHCP_FREE);
+	EXPECT_EQ(state_of(2, T0), UVN_DHCP_BOUND);
+}
+
+/* ---- hostile input ------------------------------------------------------------- */
+
+static int handle_raw(size_t n)
+{
+	return uvn_dhcp_handle(&srv, 0, NULL, frame, n, reply, sizeof(reply), T0);
+}
+
+static void truncated_frames_dropped(void)
+{
+	struct df_req q = msg(DF_DISCOVER, 1);
+	size_t n, cut;
+
+	setup();
+	n = df_build(frame, &q);
+	for (cut = 0; cut < n; cut++)
+		EXPECT(handle_raw(cut) < 0);
+	EXPECT(srv.counters.truncated > 0);
+	EXPECT_EQ(srv.counters.offer, 0);
+	/* Ethernet padding after the IP datagram is fine. */
+	EXPECT(handle_raw(n + 20) > 0);
+}
+
+static void malformed_headers_dropped(void)
+{
+	struct df_req q = msg(DF_DISCOVER, 1);
+	size_t n;
+
+	setup();
+#define MANGLE(edit, counter)                                   \
+	do {                                                    \
+		n = df_build(frame, &q);                        \
+		edit;                                           \
+		EXPECT_EQ(handle_raw(n), -UVN_EINVAL);          \
+		EXPECT_EQ(srv.counters.counter, 1);             \
+	} while (0)
+
+	MANGLE(frame[24] ^= 1, bad_ip);				/* IP checksum */
+	srv.counters.bad_ip = 0;
+	MANGLE(frame[14] = 0x44; df_fix_ip_sum(frame), bad_ip);	/* IHL 16 bytes */
+	srv.counters.bad_ip = 0;
+	MANGLE(frame[20] = 0x20; df_fix_ip_sum(frame), bad_ip);	/* more fragments */
+	MANGLE(frame[36] = 0; frame[37] = 68, bad_udp);		/* to port 68 */
+	srv.counters.bad_udp = 0;
+	MANGLE(frame[38] = 0xff, bad_udp);			/* UDP length > IP */
+	MANGLE(frame[42] = 2, not_request);			/* BOOTREPLY */
+	MANGLE(frame[44] = 16, bad_chaddr);			/* hlen 16 */
+	srv.counters.bad_chaddr = 0;
+	MANGLE(frame[70] = 0x01, bad_chaddr);			/* multicast chaddr */
+	MANGLE(frame[42 + 236] = 98, bad_cookie);
+	MANGLE(frame[42 + 24] = 10, relayed);			/* giaddr */
+#undef MANGLE
+}
+
+static void bad_options_dropped(void)
+{
+	static const uint8_t runs_past_end[] = { 12, 200, 'h', 'o', 's', 't' };
+	static const uint8_t type_len2[] = { 53, 2, 1, 1 };
+	static const uint8_t bad_overload[] = { 52, 1, 4 };
+	struct df_req q = msg(DF_DISCOVER, 1);
+	uint8_t huge[2 + 255];
+	size_t n;
+
+	setup();
+	q.extra = runs_past_end;
+	q.extra_len = sizeof(runs_past_end);
+	q.no_end = true;
+	n = df_build(frame, &q);
+	EXPECT_EQ(handle_raw(n), -UVN_EINVAL);
+	EXPECT_EQ(srv.counters.bad_option, 1);
+
+	q = msg(0, 1);				/* option 53 only in extra, twice the length */
+	q.extra = type_len2;
+	q.extra_len = sizeof(type_len2);
+	EXPECT_EQ(handle_raw(df_build(frame, &q)), -UVN_EINVAL);
+	EXPECT_EQ(srv.counters.bad_option, 2);
+	q.extra = bad_overload;
+	q.extra_len = sizeof(bad_overload);
+	EXPECT_EQ(handle_raw(df_build(frame, &q)), -UVN_EINVAL);
+	EXPECT_EQ(srv.counters.bad_option, 3);
+
+	q = msg(0, 1);				/* no message type at all */
+	EXPECT_EQ(handle_raw(df_build(frame, &q)), -UVN_EINVAL);
+	EXPECT_EQ(srv.counters.no_msg_type, 1);
+	q.type = DF_ACK;			/* a server's message */
+	EXPECT_EQ(handle_raw(df_build(frame, &q)), -UVN_EINVAL);
+	EXPECT_EQ(srv.counters.bad_msg_type, 1);
+
+	/* A 255-byte hostname is just an option; no END is tolerated and counted. */
+	q = msg(DF_DISCOVER, 1);
+	huge[0] = 12;
+	huge[1] = 255;
+	memset(huge + 2, 'x', 255);
+	q.extra = huge;
+	q.extra_len = sizeof(huge);
+	q.no_end = true;
+	n = df_build(frame, &q);
+	EXPECT(handle_raw(n) > 0);
+	EXPECT_EQ(srv.counters.no_end, 1);
+}
+
+static void overloaded_fields_parsed(void)
+{
+	static const uint8_t overload_both[] = { 52, 1, 3 };
+	struct df_req q = msg(0, 1);
+	uint8_t *b = frame + 42;
+	size_t n;
+
+	setup();
+	q.extra = overload_both;
+	q.extra_len = sizeof(overload_both);
+	n = df_build(frame, &q);
+	/* Message type in file, requested address in sname. */
+	b[108] = 53, b[109] = 1, b[110] = DF_DISCOVER, b[111] = 255;
+	b[44] = 50, b[45] = 4, b[46] = 100, b[47] = 127, b[48] = 254, b[49] = 42, b[50] = 255;
+	EXPECT(handle_raw(n) > 0);
+	EXPECT_EQ(srv.counters.overload, 1);
+	EXPECT_EQ(uvn_dhcp_lease_of(&srv, q.mac)->ip, NET(42));
+	/* An overload option inside file is ignored: no second round, no loop. */
+	b[108] = 52, b[109] = 1, b[110] = 3, b[111] = 53, b[112] = 1, b[113] = DF_DISCOVER;
+	b[114] = 255;
+	EXPECT(handle_raw(n) > 0);
+	EXPECT_EQ(srv.counters.overload, 2);
+	/* Bad option lengths inside sname are caught like any other. */
+	b[44] = 12, b[45] = 100;
+	EXPECT_EQ(handle_raw(n), -UVN_EINVAL);
+	EXPECT_EQ(srv.counters.bad_option, 1);
+}
+
+/* ---- export / import ------------------------------------------------------------ */
+
+static uint32_t fnv(const uint8_t *p, size_t n)
+{
+	uint32_t h = 2166136261U;
+
+	while (n--)
+		h = (h ^ *p++) * 16777619U;
+	return h;
+}
+
+static void fix_sum(uint8_t *buf, size_t len)
+{
+	uint32_t h = fnv(buf + 16, len - 16);
+
+	buf[12] = (uint8_t)h, buf[13] = (uint8_t)(h >> 8);
+	buf[14] = (uint8_t)(h >> 16), buf[15] = (uint8_t)(h >> 24);
+}
+
+static uint8_t exported[UVN_DHCP_EXPORT_MAX];
+
+static int populate(void)
+{
+	struct df_req q;
+	struct df_reply r;
+
+	setup();
+	bind(0, "AAA", 1, T0);			/* bound */
+	bind(1, "BBB", 2, T0);
+	uvn_dhcp_slot_gone(&srv, 1);		/* available, remembered */
+	q = msg(DF_DISCOVER, 3);		/* offered */
+	send_frame(2, NULL, &q, &r, T0);
+	bind(3, NULL, 4, T0);
+	q = msg(DF_DECLINE, 4);			/* declined */
+	q.requested = NET(5);
+	send_frame(3, NULL, &q, &r, T0);
+	return uvn_dhcp_export(&srv, exported, sizeof(exported), T0 + 100);
+}
+
+static void export_import_round_trip(void)
+{
+	uint8_t again[UVN_DHCP_EXPORT_MAX];
+	int n = populate(), i;
+	const char *why = NULL;
+
+	EXPECT_EQ(n, 16 + 4 * 80);
+	EXPECT(!memcmp(exported, "UVNL\x01\x00\x50\x00\x04\x00\x00\x00", 12));
+	EXPECT_EQ(uvn_dhcp_export(&srv, exported, (size_t)n - 1, T0 + 100), -UVN_ENOSPC);
+	/* A new server (a reload, another clock) takes it whole. */
+	setup();
+	EXPECT_EQ(uvn_dhcp_import(&srv, exported, (size_t)n, 50, &why), 0);
+	EXPECT_EQ(state_of(1, 50), UVN_DHCP_BOUND);
+	EXPECT_EQ(state_of(1, 50 + UVN_DHCP_DEFAULT_LEASE - 101), UVN_DHCP_BOUND);
+	EXPECT_EQ(state_of(1, 50 + UVN_DHCP_DEFAULT_LEASE - 100), UVN_DHCP_AVAILABLE);
+	EXPECT_EQ(state_of(2, 50), UVN_DHCP_AVAILABLE);
+	EXPECT_EQ(state_of(3, 50), UVN_DHCP_AVAILABLE);	/* the offer had run out */
+	EXPECT_EQ(state_of(4, 50), UVN_DHCP_FREE);
+	for (i = 0; i < UVN_DHCP_LEASES; i++)
+		if (srv.leases[i].state == UVN_DHCP_DECLINED)
+			EXPECT_EQ(srv.leases[i].ip, NET(5));
+	EXPECT(!strcmp(uvn_dhcp_lease_of(&srv, (uint8_t[]){ 2, 0xde, 0xad, 0, 0, 1 })->serial, "AAA"));
+	/* Exporting again gives the same records (seconds left move with the
+	 * clock), except that no lease is tied to a slot any more. */
+	EXPECT_EQ(uvn_dhcp_export(&srv, again, sizeof(again), 50), n);
+	EXPECT(!memcmp(again, exported, 12));
+	for (i = 0; i < 4; i++) {
+		uint8_t *a = again + 16 + 80 * i, *e = exported + 16 + 80 * i;
+
+		EXPECT(!memcmp(a, e, 15));
+		EXPECT_EQ(a[15], UVN_DHCP_NO_SLOT);
+		EXPECT(!memcmp(a + 16, e + 16, 64));
+	}
+	/* The leases are claimed again by their devices, on any slot. */
+	EXPECT_EQ(bind(7, "AAA", 1, 60), NET(2));
+	EXPECT_EQ(bind(8, "BBB", 2, 60), NET(3));
+	/* ... but not by another device with that MAC while the lease runs. */
+	setup();
+	EXPECT_EQ(uvn_dhcp_import(&srv, exported, (size_t)n, 50, &why), 0);
+	EXPECT_EQ(bind(7, "EVIL", 1, 60), 0);
+	EXPECT_EQ(srv.counters.foreign, 1);
+}
+
+static void import_rejects_corruption(void)
+{
+	static struct uvn_dhcp_server before;
+	uint8_t bad[UVN_DHCP_EXPORT_MAX];
+	int n = populate();
+	size_t i;
+	const char *why;
+
+	/* Any flipped byte: header checks or the checksum catch it. */
+	before = srv;
+	for (i = 0; i < (size_t)n; i++) {
+		memcpy(bad, exported, (size_t)n);
+		bad[i] ^= 0x40;
+		why = NULL;
+		EXPECT_EQ(uvn_dhcp_import(&srv, bad, (size_t)n, T0, &why), -UVN_EINVAL);
+		EXPECT(why != NULL);
+	}
+	EXPECT_EQ(uvn_dhcp_import(&srv, exported, (size_t)n - 1, T0, &why), -UVN_EINVAL);
+	EXPECT_EQ(uvn_dhcp_import(&srv, exported, 3, T0, &why), -UVN_EINVAL);
+	EXPECT_EQ(uvn_dhcp_import(&srv, NULL, 0, T0, &why), -UVN_EINVAL);
+
+	/* With a valid checksum, the content itself is checked. */
+#define BAD_RECORD(edit, what)                                                  \
+	do {                                                                    \
+		memcpy(bad, exported, (size_t)n);                               \
+		edit;                                                           \
+		fix_sum(bad, (size_t)n);                                        \
+		why = NULL;                                                     \
+		EXPECT_EQ(uvn_dhcp_import(&srv, bad, (size_t)n, T0, &why), -UVN_EINVAL); \
+		EXPECT(why && strstr(why, what));                               \
+	} while (0)
+
+	BAD_RECORD(bad[16 + 14] = 9, "state");
+	BAD_RECORD(bad[16 + 14] = 0, "state");
+	BAD_RECORD(bad[16 + 2] = 0x7e, "subnet");		/* 100.126.254.x */
+	BAD_RECORD(bad[16] = 1, "host");			/* the host's address */
+	BAD_RECORD(bad[16] = 255, "subnet");			/* broadcast */
+	BAD_RECORD(bad[16 + 80] = bad[16], "duplicate address");
+	BAD_RECORD(memcpy(bad + 16 + 80 + 8, bad + 16 + 8, 6), "duplicate MAC");
+	BAD_RECORD(bad[16 + 8] = 0x01, "MAC");
+	BAD_RECORD(bad[16 + 15] = 40, "slot");
+	BAD_RECORD(memset(bad + 16 + 16, 'x', 64), "serial");
+	BAD_RECORD(bad[16 + 7] = 0x7f, "time");
+	BAD_RECORD(bad[8] = 5, "length");
+	BAD_RECORD(bad[4] = 2, "version");
+#undef BAD_RECORD
+	EXPECT(!memcmp(&before.leases, &srv.leases, sizeof(srv.leases)));
+
+	/* Addresses outside the pool are only accepted when reserved. */
+	{
+		struct uvn_dhcp_config c;
+
+		config(&c);
+		c.pool_start = NET(3);
+		EXPECT_EQ(uvn_dhcp_configure(&srv, &c, NULL), 0);
+		before = srv;
+		EXPECT_EQ(uvn_dhcp_import(&srv, exported, (size_t)n, T0, &why), -UVN_EINVAL);
+		EXPECT(strstr(why, "pool"));
+		EXPECT(!memcmp(&before.leases, &srv.leases, sizeof(srv.leases)));
+		c.nr_reservations = 1;
+		c.reservations[0].kind = UVN_DHCP_RES_SLOT;
+		c.reservations[0].ip = NET(2);
+		EXPECT_EQ(uvn_dhcp_configure(&srv, &c, NULL), 0);
+		EXPECT_EQ(uvn_dhcp_import(&srv, exported, (size_t)n, T0, &why), 0);
+	}
+}
+
+/* ---- fuzz seeds ------------------------------------------------------------------ */
+
+/*
+ * fuzz_dhcp inputs start with a mode byte: 'F' one frame from a slot
+ * (byte 1) then the frame; 'S' a program; 'I' an import. See fuzz_dhcp.c.
+ */
+static int write_seed(const char *dir, const char *name, const uint8_t *p, size_t n)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "wb");
+	if (!f || fwrite(p, 1, n, f) != n) {
+		perror(path);
+		return 1;
+	}
+	return fclose(f) != 0;
+}
+
+static int frame_seed(const char *dir, const char *name, const struct df_req *q)
+{
+	uint8_t seed[2 + DF_MAX];
+	size_t n = df_build(seed + 2, q);
+
+	seed[0] = 'F';
+	seed[1] = 3;
+	return write_seed(dir, name, seed, 2 + n);
+}
+
+static int write_seeds(const char *dir)
+{
+	uint8_t prog[4096];
+	size_t n = 0, len;
+	struct df_req q;
+	int err = 0;
+	int size;
+
+	q = msg(DF_DISCOVER, 1);
+	err |= frame_seed(dir, "discover", &q);
+	q = msg(DF_REQUEST, 1);
+	q.requested = NET(2);
+	q.server_id = HOST_IP;
+	err |= frame_seed(dir, "request-selecting", &q);
+	q = msg(DF_REQUEST, 1);
+	q.ciaddr = NET(2);
+	q.ip_dst = HOST_IP;
+	err |= frame_seed(dir, "request-renewing", &q);
+	q = msg(DF_RELEASE, 1);
+	q.ciaddr = NET(2);
+	q.server_id = HOST_IP;
+	err |= frame_seed(dir, "release", &q);
+	q = msg(DF_INFORM, 1);
+	q.ciaddr = NET(9);
+	err |= frame_seed(dir, "inform", &q);
+
+	/* A program: DISCOVER, REQUEST on slot 1, slot 1 gone, DISCOVER on slot 2. */
+	prog[n++] = 'S';
+	q = msg(DF_DISCOVER, 1);
+	prog[n++] = 0, prog[n++] = 1;		/* op frame, slot 1 */
+	len = df_build(frame, &q);
+	prog[n++] = (uint8_t)len, prog[n++] = (uint8_t)(len >> 8);
+	memcpy(prog + n, frame, len), n += len;
+	q = msg(DF_REQUEST, 1);
+	q.requested = NET(2);
+	q.server_id = HOST_IP;
+	prog[n++] = 0, prog[n++] = 1;
+	len = df_build(frame, &q);
+	prog[n++] = (uint8_t)len, prog[n++] = (uint8_t)(len >> 8);
+	memcpy(prog + n, frame, len), n += len;
+	prog[n++] = 1, prog[n++] = 1;		/* op slot gone, slot 1 */
+	q = msg(DF_DISCOVER, 1);
+	prog[n++] = 0, prog[n++] = 2;
+	len = df_build(frame, &q);
+	prog[n++] = (uint8_t)len, prog[n++] = (uint8_t)(len >> 8);
+	memcpy(prog + n, frame, len), n += len;
+	err |= write_seed(dir, "sequence", prog, n);
+
+	size = populate();
+	prog[0] = 'I';
+	memcpy(prog + 1, exported, (size_t)size);
+	err |= write_seed(dir, "import", prog, 1 + (size_t)size);
+	return err;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 3 && !strcmp(argv[1], "--write-seeds"))
+		return write_seeds(argv[2]);
+
+	RUN(default_config);
+	RUN(config_rejects_bad_settings);
+	RUN(is_request_checks_cheaply);
+	RUN(discover_offer_request_ack);
+	RUN(offer_expires_unless_requested);
+	RUN(init_reboot);
+	RUN(renewing_and_rebinding);
+	RUN(release_frees);
+	RUN(decline_quarantines);
+	RUN(inform_gets_options_only);
+	RUN(host_gets_host_address);
+	RUN(replug_keeps_address);
+	RUN(reservations_honoured);
+	RUN(per_slot_cap);
+	RUN(exhaustion_answers_nothing);
+	RUN(slot_gone_releases_only_that_slot);
+	RUN(other_slot_cannot_touch_lease);
+	RUN(disabled_and_small_buffer);
+	RUN(configure_keeps_valid_leases);
+	RUN(truncated_frames_dropped);
+	RUN(malformed_headers_dropped);
+	RUN(bad_options_dropped);
+	RUN(overloaded_fields_parsed);
+	RUN(export_import_round_trip);
+	RUN(import_rejects_corruption);
+	UNIT_EXIT();
+}
