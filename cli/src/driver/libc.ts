@@ -1,6 +1,6 @@
 /**
- * The three libc functions the control interface needs, through koffi. This
- * and device.ts are the only code touching FFI. koffi and libc are loaded on
+ * The three libc functions the control interface needs, through koffi. This,
+ * device.ts and socket.ts are the only code touching FFI. koffi and libc are loaded on
  * first use and cached, so that commands which never talk to the driver
  * (config validate, --help) work where neither is available.
  */
@@ -59,11 +59,20 @@ function loadLibc(koffi: typeof Koffi): Koffi.LibraryHandle {
 	}
 }
 
-export function libc(): Libc {
-	if (cached) return cached
+let loaded: {koffi: typeof Koffi; lib: Koffi.LibraryHandle} | undefined
+
+/** koffi and libc, loaded once; for the other FFI modules of this directory (socket.ts). */
+export function ffi(): {koffi: typeof Koffi; lib: Koffi.LibraryHandle} {
+	if (loaded) return loaded
 	checkPlatform()
 	const koffi = loadKoffi()
-	const lib = loadLibc(koffi)
+	loaded = {koffi, lib: loadLibc(koffi)}
+	return loaded
+}
+
+export function libc(): Libc {
+	if (cached) return cached
+	const {koffi, lib} = ffi()
 	// Fixed prototypes, although C declares open and ioctl variadic: we never
 	// pass a mode to open, and ioctl always takes one pointer here.
 	const open = lib.func('int open(const char *path, int flags)')

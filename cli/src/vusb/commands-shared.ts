@@ -1,0 +1,41 @@
+// Flags and formatting the vusb commands share.
+
+import {Flags} from '@oclif/core'
+import {formatTable} from '../format/table.js'
+import {log} from '../log.js'
+import {DEFAULT_CONTROL_PATH} from './control.js'
+import type {DeviceReport} from './service.js'
+import type {VusbLogger} from './usbip/server.js'
+
+export const controlFlag = Flags.string({
+	char: 'c',
+	description: 'control socket of the vusb server',
+	default: DEFAULT_CONTROL_PATH,
+	helpValue: 'PATH',
+})
+
+/** The server's log lines through the command's logger (stderr), whatever configureLogging installed. */
+export const commandLogger: VusbLogger = {
+	debug: (m) => log.debug(m),
+	info: (m) => log.info(m),
+	warn: (m) => log.warn(m),
+	error: (m) => log.error(m),
+}
+
+export function describeFunctions(device: DeviceReport): string {
+	return device.functions
+		.map((f) => {
+			const name = f.type.replace(/^cdc-/, '')
+			if (!f.hostMac) return name
+			return f.peer ? `${name} ${f.hostMac} (peer ${f.peer.ipv4})` : `${name} ${f.hostMac}`
+		})
+		.join(', ')
+}
+
+export function formatDevices(devices: DeviceReport[]): string {
+	if (devices.length === 0) return 'no devices served'
+	return formatTable(
+		[{header: 'BUSID'}, {header: 'ID'}, {header: 'PRODUCT'}, {header: 'FUNCTIONS'}, {header: 'CLIENT'}],
+		devices.map((d) => [d.busid, `${d.vendorId.slice(2)}:${d.productId.slice(2)}`, d.product ?? '-', describeFunctions(d), d.attachedTo ?? '-']),
+	)
+}

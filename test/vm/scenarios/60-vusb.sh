@@ -1,0 +1,197 @@
+# 60-vusb: emulated USB devices (cli/src/vusb) served by `usbvnet vusb
+# serve` inside the guest and attached back through vhci_hcd over loopback,
+# with `usbvnet vusb attach` (sysfs, no usbip binary) and once with stock
+# `usbip attach`. The guest's own drivers bind them: cdc_ether, cdc_ncm and
+# cdc_acm. Ping across ECM and NCM (the server's ping peers), echo through
+# /dev/ttyACM*, unplug from the server side, detach from the client side,
+# re-define a device's functions (vusb set), an emulated ECM device in a
+# usbvnet0 slot, and a server stopped under attached devices. Every removal
+# must leave nothing behind: vhci port free, no USB device, no netdev.
+#
+#   guest (one kernel, everything on 127.0.0.1)
+#   ┌────────────────────────────────────────────────────────────────────┐
+#   │ node: usbvnet vusb serve  ecm.json ncm.json acm.json ecm2.json       │
+#   │   1-1 ECM  peer 192.168.77.2 ┐                                     │
+#   │   1-2 NCM  peer 192.168.78.2 ├─ TCP 127.0.0.1:3240 ─┐              │
+#   │   1-3 ACM  echo              │                      │              │
+#   │   1-4 ECM  peer 192.168.79.2 ┘                      ▼              │
+#   │                                vhci_hcd ── cdc_ether  usbX 192.168.77.1
+#   │                                         ── cdc_ncm    usbY 192.168.78.1
+#   │                                         ── cdc_acm    /dev/ttyACMn │
+#   │                                         ── cdc_ether  -> usbvnet0 slot
+#   └────────────────────────────────────────────────────────────────────┘
+# vm-timeout: 420
+. "$VM_LIB/lab.sh"
+
+work=$(mktemp -d)
+ctl=$work/vusb.sock
+slog=$USBVNET_OUT/vusb-serve.log
+V=$USBVNET_SRC/test/vm/vusb
+VHCI=/sys/devices/platform/vhci_hcd.0
+serve_pid=
+
+cleanup() {
+	[ -z "$serve_pid" ] || kill "$serve_pid" 2>/dev/null
+	local p
+	for p in $(used_ports); do echo "$p" >"$VHCI/detach" 2>/dev/null; done
+	[ -z "$serve_pid" ] || wait "$serve_pid" 2>/dev/null
+	lab_cleanup
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+# vhci ports in use ("sta" other than 004, VDEV_ST_NULL).
+used_ports() { cat "$VHCI"/status* 2>/dev/null | awk '$1 ~ /^(hs|ss)$/ && $3 != "004" { print $2 + 0 }'; }
+port_free() { ! used_ports | grep -qx "$1"; }
+no_ports_used() { [ -z "$(used_ports)" ]; }
+# The local busid of the USB device VID:PID (hex without 0x), if present.
+usb_of() {
+	local d
+	for d in /sys/bus/usb/devices/*; do
+		[ -f "$d/idVendor" ] && [ "$(<"$d/idVendor"):$(<"$d/idProduct")" = "$1" ] && { echo "${d##*/}"; return 0; }
+	done
+	return 1
+}
+gone() { ! usb_of "$1" >/dev/null; }
+driver_of() { local l; l=$(readlink "/sys/bus/usb/devices/$1/driver") && echo "${l##*/}"; }
+netdev_of() { local n=(/sys/bus/usb/devices/"$1"/net/*); [ -e "${n[0]}" ] && echo "${n[0]##*/}"; }
+tty_of() { local t=(/sys/bus/usb/devices/"$1"/tty/*); [ -e "${t[0]}" ] && echo "${t[0]##*/}"; }
+field() { jq -r "$1" "$2"; }
+serve_says() { grep -qF -- "$1" "$slog"; }
+carrier() { [ "$(cat "/sys/class/net/$1/carrier" 2>/dev/null)" = 1 ]; }
+# echo_through TTY TEXT: write TEXT, read it back within 5 s.
+echo_through() {
+	local tty=/dev/$1 text=$2 got fd
+	stty -F "$tty" raw -echo 115200 || return 1
+	exec {fd}<>"$tty"
+	printf '%s' "$text" >&"$fd"
+	read -r -t 5 -N "${#text}" -u "$fd" got
+	exec {fd}<&-
+	[ "$got" = "$text" ] || { echo "sent '$text', read back '$got'"; return 1; }
+}
+
+[ -f "$USBVNET_SRC/cli/dist/commands/vusb/serve.js" ] || { echo "FAIL $SCENARIO: cli not built (make cli)"; exit 1; }
+modprobe -a vhci-hcd cdc_ether cdc_ncm cdc_acm
+kmsg_mark "vusb"
+
+# ---- serve four devices ------------------------------------------------------
+# node itself, not usbvnet_cli: $! must be the server's pid for kill.
+node "$USBVNET_SRC/cli/bin/run.js" vusb serve "$V/ecm.json" "$V/ncm.json" "$V/acm.json" "$V/ecm2.json" --control "$ctl" \
+	--responder 192.168.77.2 --responder 192.168.78.2 --responder 192.168.79.2 >"$slog" 2>&1 &
+serve_pid=$!
+check_wait "serve: listening on 127.0.0.1:3240 with its control socket" 90 \
+	serve_says "vusb: control socket $ctl"
+check "serve: control socket is 0600" test "$(stat -c %a "$ctl")" = 600
+check "serve: usbip list sees 4 devices" test "$(usbip list -r 127.0.0.1 2>/dev/null | grep -c ': 1209:')" = 4
+
+# ---- ECM through vusb attach -----------------------------------------------
+usbvnet_cli vusb attach 1-1 --json >"$work/ecm.json" 2>"$work/ecm.err"
+check "attach 1-1: vusb attach succeeded" test "$(field .busid "$work/ecm.json")" = 1-1
+ecm_port=$(field .vhciPort "$work/ecm.json")
+ecm=$(field .localBusid "$work/ecm.json")
+check "attach 1-1: high speed, 0x1209:0x0001" \
+	test "$(field '"\(.speed) \(.vendorId):\(.productId)"' "$work/ecm.json")" = "high 0x1209:0x0001"
+check "attach 1-1: the reported local busid is the 1209:0001 device" test "$(usb_of 1209:0001)" = "$ecm"
+check "attach 1-1: on a vhci_hcd bus" test -n "$(readlink -f "/sys/bus/usb/devices/$ecm" | grep vhci_hcd)"
+check_wait "ECM: cdc_ether bound to $ecm:1.0" 20 test "$(driver_of "$ecm:1.0")" = cdc_ether
+check "usbip port lists the vusb attachment" sh -c "usbip port | grep -qF 'usbip://127.0.0.1:3240/1-1'"
+ecm_if=$(netdev_of "$ecm:1.0")
+check "ECM: netdev with the hostMac 02:76:00:00:00:01" test "$(cat "/sys/class/net/$ecm_if/address")" = 02:76:00:00:00:01
+ip addr add 192.168.77.1/24 dev "$ecm_if"
+ip link set "$ecm_if" up
+check_wait "ECM: carrier" 10 carrier "$ecm_if"
+check "ECM: ping the emulated peer 192.168.77.2" ping -c 3 -i 0.3 -W 3 -I "$ecm_if" 192.168.77.2
+check "ECM: 1400-byte pings" ping -c 3 -i 0.3 -s 1400 -W 3 -I "$ecm_if" 192.168.77.2
+
+# ---- NCM through vusb attach -----------------------------------------------
+usbvnet_cli vusb attach 1-2 --json >"$work/ncm.json" 2>"$work/ncm.err"
+ncm=$(field .localBusid "$work/ncm.json")
+ncm_port=$(field .vhciPort "$work/ncm.json")
+check "attach 1-2: the reported local busid is the 1209:0002 device" test -n "$ncm" -a "$(usb_of 1209:0002)" = "$ncm"
+check_wait "NCM: cdc_ncm bound to $ncm:1.0" 20 test "$(driver_of "$ncm:1.0")" = cdc_ncm
+ncm_if=$(netdev_of "$ncm:1.0")
+ip addr add 192.168.78.1/24 dev "$ncm_if"
+ip link set "$ncm_if" up
+check_wait "NCM: carrier" 10 carrier "$ncm_if"
+check "NCM: ping the emulated peer 192.168.78.2" ping -c 3 -i 0.3 -W 3 -I "$ncm_if" 192.168.78.2
+
+# ---- ACM through stock usbip attach ----------------------------------------
+check "attach 1-3 with stock usbip attach" usbip attach -r 127.0.0.1 -b 1-3
+check_wait "ACM: 1209:0003 enumerated" 20 usb_of 1209:0003
+acm=$(usb_of 1209:0003)
+check "ACM: full speed" test "$(cat "/sys/bus/usb/devices/$acm/speed")" = 12
+check_wait "ACM: cdc_acm bound to $acm:1.0 and $acm:1.1" 20 \
+	test "$(driver_of "$acm:1.0") $(driver_of "$acm:1.1")" = "cdc_acm cdc_acm"
+check_wait "ACM: a ttyACM device node" 10 test -c "/dev/$(tty_of "$acm:1.0")"
+acm_tty=$(tty_of "$acm:1.0")
+check "ACM: echo through /dev/$acm_tty" echo_through "$acm_tty" "hello-vusb-$RANDOM"
+check "ACM: a second echo (reopened)" echo_through "$acm_tty" "0123456789abcdefghijklmnopqrstuvwxyz"
+
+# ---- server side: list, unplug ---------------------------------------------
+usbvnet_cli vusb list --control "$ctl" --json >"$work/list1.json" 2>/dev/null
+check "list: 4 devices, 1-1 1-2 1-3 imported" \
+	test "$(jq -c '[.devices[] | [.busid, (.attachedTo != null)]]' "$work/list1.json")" = \
+	'[["1-1",true],["1-2",true],["1-3",true],["1-4",false]]'
+check "list: ECM peer as given" test "$(jq -r '.devices[0].functions[0].peer.ipv4' "$work/list1.json")" = 192.168.77.2
+
+check "unplug 1-2 (NCM) from the server side" usbvnet_cli vusb unplug 1-2 --control "$ctl"
+check_wait "unplug: the NCM device left the client" 20 gone 1209:0002
+check_wait "unplug: its vhci port $ncm_port is free" 10 port_free "$ncm_port"
+check "unplug: its netdev $ncm_if is gone" test ! -e "/sys/class/net/$ncm_if"
+check "unplug: no busid $ncm in sysfs" test ! -e "/sys/bus/usb/devices/$ncm"
+
+# ---- client side: detach ---------------------------------------------------
+check "detach 1-1 (ECM) by busid with vusb detach" usbvnet_cli vusb detach 1-1
+check "detach: vhci port $ecm_port free at once" port_free "$ecm_port"
+check_wait "detach: the ECM device left" 20 gone 1209:0001
+check "detach: its netdev $ecm_if is gone" test ! -e "/sys/class/net/$ecm_if"
+check "detach: usbip port no longer lists 1-1" sh -c "! usbip port | grep -qF '/1-1'"
+acm_port=$(usbip port | awk '/^Port [0-9]+:/ { p = $2 } index($0, "/1-3") { sub(":", "", p); print p + 0; exit }')
+check "detach the ACM (stock-attached) by vhci port $acm_port with vusb detach" usbvnet_cli vusb detach "$acm_port"
+check_wait "detach: the ACM device left" 20 gone 1209:0003
+check "detach: /dev/$acm_tty is gone" test ! -e "/sys/class/tty/$acm_tty"
+check "no vhci port in use" no_ports_used
+check_wait "server: 1-1 and 1-3 released, 1-2 gone" 20 serve_says "vusb: 1-3 released by"
+usbvnet_cli vusb list --control "$ctl" --json >"$work/list2.json" 2>/dev/null
+check "list: 1-1 1-3 1-4 free, 1-2 unplugged" \
+	test "$(jq -c '[.devices[] | [.busid, .attachedTo]]' "$work/list2.json")" = '[["1-1",null],["1-3",null],["1-4",null]]'
+
+# ---- set: new function set, re-enumerated on the next attach ---------------
+check "set 1-1 --functions ecm,acm" usbvnet_cli vusb set 1-1 --functions ecm,acm --control "$ctl"
+usbvnet_cli vusb attach 1-1 --json >"$work/set.json" 2>"$work/set.err"
+cmp=$(field .localBusid "$work/set.json")
+check "set: 1-1 attached again" test -n "$cmp" -a "$cmp" != null
+check_wait "set: cdc_ether on $cmp:1.0 and cdc_acm on $cmp:1.2" 20 \
+	test "$(driver_of "$cmp:1.0") $(driver_of "$cmp:1.2")" = "cdc_ether cdc_acm"
+check "set: 4 interfaces now" test "$(tr -d ' ' <"/sys/bus/usb/devices/$cmp/bNumInterfaces")" = 4
+
+# ---- an emulated ECM device in a usbvnet0 slot ------------------------------
+if usbvnet_have_module; then
+	usbvnet_load
+	usbvnet_cli vusb attach 1-4 --json >"$work/ecm2.json" 2>"$work/ecm2.err"
+	e2=$(field .localBusid "$work/ecm2.json")
+	check_wait "usbvnet: cdc_ether bound to the emulated $e2" 20 test "$(driver_of "$e2:1.0")" = cdc_ether
+	e2_if=$(netdev_of "$e2:1.0")
+	check_wait "usbvnet: $e2_if in a usbvnet0 slot" 20 test -e "/sys/class/net/usbvnet0/lower_$e2_if"
+	ip link set usbvnet0 up
+	check_wait "usbvnet: usbvnet0 has carrier through the emulated device" 10 carrier usbvnet0
+	check "usbvnet: detach 1-4" usbvnet_cli vusb detach 1-4
+	check_wait "usbvnet: the slot is freed" 20 sh -c '! ls -d /sys/class/net/usbvnet0/lower_* >/dev/null 2>&1'
+	check_wait "usbvnet: the emulated device left" 20 gone 1209:0004
+else
+	check "usbvnet module built (make module)" false
+fi
+
+# ---- a stopped server frees everything -------------------------------------
+kill "$serve_pid"
+wait "$serve_pid"
+check "serve: exits 0 on SIGTERM" test $? = 0
+serve_pid=
+check_wait "server gone: the composite left the client" 20 gone 1209:0001
+check_wait "server gone: no vhci port in use" 10 no_ports_used
+check "server gone: control socket removed" test ! -e "$ctl"
+check "server gone: no cdc netdevs left" sh -c '! ls /sys/bus/usb/drivers/cdc_ether/ /sys/bus/usb/drivers/cdc_ncm/ /sys/bus/usb/drivers/cdc_acm/ | grep -q ":"'
+echo "--- vhci/usbip kernel log lines"
+kmsg_since_mark | grep -E 'vhci|usbip' | sed 's/^/    /' | tail -n 40
+echo "--- server log (tail)"
+tail -n 30 "$slog" | sed 's/^/    /'
