@@ -24,6 +24,8 @@ if [ "${1:-}" != --guest ]; then
 	. "$here/lib/vm.sh"
 	vm_setup
 	vm_initramfs
+	# The CLI as a tar the guest unpacks to tmpfs, when that helper exists.
+	[ ! -f "$here/lib/cli-runtime.sh" ] || bash "$here/lib/cli-runtime.sh" "$VM_BUILD" || true
 	# Live console, kernel messages kept quiet (the console log has them).
 	rc=0
 	VM_LIVE=1 VM_LOGLEVEL=1 VM_TIMEOUT=${VM_TIMEOUT:-600} \
@@ -72,25 +74,34 @@ for k in "${kinds[@]}"; do
 done
 
 have_cli() { [ -f "$USBVNET_SRC/cli/bin/run.js" ] && [ -d "$USBVNET_SRC/cli/dist" ]; }
+if have_cli && [ -f "$VM_LIB/cli-runtime.sh" ]; then
+	# shellcheck source=lib/cli-runtime.sh
+	. "$VM_LIB/cli-runtime.sh"
+	cli_runtime_unpack || true
+fi
 
-# The slot a host-side netdev is in: from "usbvnet slots --json" if the CLI
-# is built, else the order of plugging (auto-attach takes the first free).
+# The slot a host-side netdev is in, from one "usbvnet slots --json" (node
+# is slow to start under TCG), else the order of plugging (auto-attach takes
+# the first free slot).
+slots_json=
 slot_of() {
 	local hif=$1 fallback=$2 s=
-	if have_cli; then
-		s=$(usbvnet_cli slots --json 2>/dev/null |
-			jq -r --arg n "$hif" '.slots[] | select(.netdev == $n) | .slot' 2>/dev/null) || s=
-	fi
+	[ -z "$slots_json" ] ||
+		s=$(jq -r --arg n "$hif" '.slots[] | select(.netdev == $n) | .slot' <<<"$slots_json" 2>/dev/null) || s=
 	echo "${s:-$fallback}"
 }
 
 attached() { ip -o link show "$1" | grep -q 'master usbvnet0'; }
 
 if [ "$mode" = usbvnet ]; then
-	i=0
 	for k in "${kinds[@]}"; do
 		hif=$(gadget_host_if "$k")
 		wait_for 10 attached "$hif" || echo "demo: $hif is not attached to usbvnet0"
+	done
+	! have_cli || slots_json=$(usbvnet_cli slots --json 2>/dev/null) || slots_json=
+	i=0
+	for k in "${kinds[@]}"; do
+		hif=$(gadget_host_if "$k")
 		slot=$(slot_of "$hif" "$i")
 		gadget_netns "$k" "192.168.77.$((10 + slot))/24"
 		gadget_wait_carrier "$k" 10 || true

@@ -9,7 +9,7 @@
 #   usbvnet_have_module            the module was built
 #   usbvnet_load [PARAM=VAL...]    insmod $USBVNET_KO, wait for usbvnet0
 #   usbvnet_unload                 rmmod usbvnet
-#   usbvnet_cli ARGS...            node $USBVNET_SRC/cli/bin/run.js ARGS
+#   usbvnet_cli ARGS...            node ${CLI_ROOT:-$USBVNET_SRC}/cli/bin/run.js ARGS
 #   lab_cleanup                    remove gadgets and device namespaces
 #                                  (scenarios: trap lab_cleanup EXIT)
 
@@ -34,7 +34,9 @@ usbvnet_unload() {
 	rmmod usbvnet
 }
 
-usbvnet_cli() { node "$USBVNET_SRC/cli/bin/run.js" "$@"; }
+# CLI_ROOT: where cli/ is read from; lib/cli-runtime.sh's cli_runtime_unpack
+# points it at a tmpfs copy (node loading ~500 files over 9p is slow).
+usbvnet_cli() { node "${CLI_ROOT:-$USBVNET_SRC}/cli/bin/run.js" "$@"; }
 
 lab_cleanup() {
 	gadget_remove_all 2>/dev/null || true
