@@ -997,6 +997,21 @@ static int frame_seed(const char *dir, const char *name, const struct df_req *q)
 	return write_seed(dir, name, seed, 2 + n);
 }
 
+/* A synthesised message in a fuzz_dhcp program (see synth() there). */
+static void synth_op(uint8_t *prog, size_t *n, uint8_t slot, uint8_t type, uint8_t mac,
+		     uint8_t bits, uint8_t pick)
+{
+	uint8_t op[6] = { 3, slot, (uint8_t)(type - 1), mac, bits, pick };
+
+	memcpy(prog + *n, op, sizeof(op));
+	*n += sizeof(op);
+}
+
+#define S_REQ		0x01	/* option 50 */
+#define S_CIADDR	0x02
+#define S_OURS		0x08	/* our server id */
+#define S_LAST		0x80	/* the address last answered */
+
 static int write_seeds(const char *dir)
 {
 	uint8_t prog[4096];
@@ -1004,6 +1019,7 @@ static int write_seeds(const char *dir)
 	struct df_req q;
 	int err = 0;
 	int size;
+	unsigned int i;
 
 	q = msg(DF_DISCOVER, 1);
 	err |= frame_seed(dir, "discover", &q);
@@ -1044,6 +1060,30 @@ static int write_seeds(const char *dir)
 	prog[n++] = (uint8_t)len, prog[n++] = (uint8_t)(len >> 8);
 	memcpy(prog + n, frame, len), n += len;
 	err |= write_seed(dir, "sequence", prog, n);
+
+	/* Leases through their life: bind, cap, release, decline, unplug, expiry. */
+	n = 0;
+	prog[n++] = 'S';
+	for (i = 1; i < 7; i++) {
+		synth_op(prog, &n, (uint8_t)(i / 3), DF_DISCOVER, (uint8_t)i, 0, 0);
+		synth_op(prog, &n, (uint8_t)(i / 3), DF_REQUEST, (uint8_t)i, S_LAST | S_REQ | S_OURS, 0);
+	}
+	synth_op(prog, &n, 2, DF_RELEASE, 6, S_LAST | S_CIADDR | S_OURS, 0);
+	synth_op(prog, &n, 1, DF_DISCOVER, 4, 0, 0);
+	synth_op(prog, &n, 1, DF_REQUEST, 4, S_LAST | S_REQ | S_OURS, 0);
+	synth_op(prog, &n, 1, DF_DECLINE, 4, S_LAST | S_REQ | S_OURS, 0);
+	synth_op(prog, &n, 1, DF_REQUEST, 2, S_REQ, 5);		/* INIT-REBOOT */
+	synth_op(prog, &n, 1, DF_REQUEST, 2, S_CIADDR, 5);	/* RENEWING */
+	synth_op(prog, &n, 3, DF_INFORM, 9, S_CIADDR, 9);
+	synth_op(prog, &n, 32, DF_DISCOVER, 9, 0, 0);		/* the host */
+	prog[n++] = 1, prog[n++] = 0;				/* slot 0 gone */
+	prog[n++] = 2, prog[n++] = 250;				/* time passes */
+	synth_op(prog, &n, 7, DF_DISCOVER, 5, 0, 0);		/* reserved by MAC and slot */
+	synth_op(prog, &n, 8 | 0x80, DF_DISCOVER, 11, 0, 0);	/* reserved by serial */
+	prog[n++] = 5, prog[n++] = 2;				/* pool shrinks to three */
+	for (i = 0; i < 12; i++)				/* exhaustion */
+		synth_op(prog, &n, (uint8_t)(10 + i), DF_DISCOVER, (uint8_t)(i + 1), 0, 0);
+	err |= write_seed(dir, "lifecycle", prog, n);
 
 	size = populate();
 	prog[0] = 'I';
