@@ -20,6 +20,15 @@
 
 USBVNET_IF=usbvnet0
 
+# A scenario under set -e that stops on a failing command says which one and
+# where (errtrace: also inside helper functions), instead of just exiting.
+_lab_on_err() {
+	[[ $- == *e* ]] || return 0
+	echo "lab: '$2' failed with status $1 at $3; the scenario stops here" >&2
+}
+set -o errtrace
+trap '_lab_on_err $? "$BASH_COMMAND" "${BASH_SOURCE[0]##*/}:$LINENO"' ERR
+
 usbvnet_have_module() { [ -f "$USBVNET_KO" ]; }
 
 usbvnet_load() {
