@@ -20,6 +20,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/vm.sh"
 vm_setup || { echo "FAIL vm: cannot set up the lab"; exit 1; }
 vm_initramfs || { echo "FAIL vm: cannot build the initramfs"; exit 1; }
+# The CLI as one tar the guest unpacks to tmpfs (see lib/cli-runtime.sh).
+bash "$here/lib/cli-runtime.sh" "$VM_BUILD" || echo "vm: no CLI runtime tar; scenarios load the CLI over 9p (slow)"
 
 scenarios=()
 if (($#)); then

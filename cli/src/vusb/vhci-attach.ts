@@ -183,8 +183,9 @@ export async function attachRemote(options: AttachOptions): Promise<AttachResult
 	let localBusid: string | null = null
 	const deadline = Date.now() + (options.settleMs ?? 10_000)
 	while (localBusid === null && Date.now() < deadline) {
+		// NOT_ASSIGNED until the hub has addressed the device, USED with its name after.
 		const now = readVhciPorts(vhci).find((p) => p.port === port)
-		if (now?.status !== VhciPortStatus.USED) break
+		if (!now || now.status === VhciPortStatus.NULL || now.status === VhciPortStatus.ERROR) break
 		localBusid = now.localBusid ?? null
 		if (localBusid === null) await sleep(100)
 	}

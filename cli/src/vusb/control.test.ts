@@ -1,0 +1,169 @@
+import {describe, it, before, after} from 'node:test'
+import assert from 'node:assert/strict'
+import {mkdtempSync, rmSync, statSync} from 'node:fs'
+import net from 'node:net'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {ExitCode} from '../errors.js'
+import {ControlError, ControlServer, MAX_REQUEST_BYTES, controlRequest, errorReply, parseControlReply, parseControlRequest} from './control.js'
+import {VusbService, functionsForSet, parseFunctionList, peerMacFor} from './service.js'
+import {UsbipServer} from './usbip/server.js'
+import {listRemoteDevices} from './usbip/client.js'
+import type {VusbDeviceConfig} from './device-config.js'
+
+describe('control requests', () => {
+	it('accepts the three operations', () => {
+		assert.deepEqual(parseControlRequest('{"op":"list"}'), {op: 'list'})
+		assert.deepEqual(parseControlRequest('{"op":"unplug","busid":"1-2"}'), {op: 'unplug', busid: '1-2'})
+		assert.deepEqual(parseControlRequest('{"op":"set","busid":"1-1","functions":["ecm","acm"]}'), {
+			op: 'set',
+			busid: '1-1',
+			functions: ['ecm', 'acm'],
+		})
+	})
+
+	it('says what is wrong with anything else', () => {
+		const cases: [string, RegExp][] = [
+			['not json', /not JSON/],
+			['[1]', /not an object/],
+			['null', /not an object/],
+			['{"op":"reboot"}', /unknown op "reboot"/],
+			['{}', /unknown op null/],
+			['{"op":"list","x":1}', /unknown key "x"/],
+			['{"op":"unplug"}', /busid/],
+			['{"op":"unplug","busid":"../x"}', /busid/],
+			['{"op":"set","busid":"1-1","functions":[]}', /non-empty array/],
+			['{"op":"set","busid":"1-1","functions":[1]}', /non-empty array/],
+		]
+		for (const [line, pattern] of cases) {
+			assert.throws(() => parseControlRequest(line), (e: unknown) => e instanceof ControlError && pattern.test(e.message) && e.exitCode === ExitCode.usage, line)
+		}
+	})
+
+	it('carries errors with their code and exit code through a reply', () => {
+		const reply = errorReply(new ControlError('no device 1-9 is served', 'NO_SUCH_BUSID', ExitCode.noSuchDevice))
+		assert.throws(
+			() => parseControlReply(JSON.stringify(reply), 'sock'),
+			(e: unknown) => e instanceof ControlError && e.code === 'NO_SUCH_BUSID' && e.exitCode === 6 && e.message === 'no device 1-9 is served',
+		)
+		assert.equal(errorReply(new Error('boom')).ok, false)
+		assert.deepEqual(parseControlReply('{"ok":true,"result":[1]}', 'sock'), [1])
+		assert.throws(() => parseControlReply('{"ok":false,"error":{"message":"x","exitCode":77}}', 'sock'), (e: unknown) => (e as ControlError).exitCode === ExitCode.internal)
+		assert.throws(() => parseControlReply('', 'sock'), /not JSON/)
+		assert.throws(() => parseControlReply('{"ok":1}', 'sock'), /neither/)
+	})
+})
+
+describe('function lists for set', () => {
+	it('parses short and long names', () => {
+		assert.deepEqual(parseFunctionList('ecm, ACM,cdc-ncm'), ['cdc-ecm', 'cdc-acm', 'cdc-ncm'])
+		assert.throws(() => parseFunctionList('ecm,,acm'), /comma-separated/)
+		assert.throws(() => parseFunctionList('ecm,rndis'), /unknown function "rndis"/)
+		assert.throws(() => parseFunctionList('acm,acm,acm,acm,acm,acm,acm,acm'), /at most 7/)
+	})
+
+	it('keeps the old hostMacs in order and makes unused ones for extra network functions', () => {
+		const old = [{type: 'cdc-ncm' as const, hostMac: '02:00:00:00:00:01'}, {type: 'cdc-acm' as const}]
+		assert.deepEqual(functionsForSet(old, ['cdc-acm', 'cdc-ecm', 'cdc-ecm'], '1-4'), [
+			{type: 'cdc-acm'},
+			{type: 'cdc-ecm', hostMac: '02:00:00:00:00:01'},
+			{type: 'cdc-ecm', hostMac: '02:76:75:01:04:10'},
+		])
+		const clash = [{type: 'cdc-ecm' as const, hostMac: '02:76:75:01:04:10'}]
+		assert.deepEqual(
+			functionsForSet(clash, ['cdc-ecm', 'cdc-ecm'], '1-4').map((f) => ('hostMac' in f ? f.hostMac : '')),
+			['02:76:75:01:04:10', '02:76:75:01:04:11'],
+		)
+	})
+
+	it('derives the ping peer MAC from the hostMac', () => {
+		assert.equal(peerMacFor('02:76:00:00:00:01'), '02:76:00:00:00:81')
+		assert.equal(peerMacFor('00:11:22:33:44:ff'), '02:11:22:33:44:7f')
+	})
+})
+
+const ecm: VusbDeviceConfig = {vendorId: '0x1209', productId: '0x0001', product: 'ECM', functions: [{type: 'cdc-ecm', hostMac: '02:76:00:00:00:01'}]}
+const acm: VusbDeviceConfig = {vendorId: '0x1209', productId: '0x0003', busid: '2-5', functions: [{type: 'cdc-acm'}]}
+
+describe('the control socket of a running service', () => {
+	let dir = ''
+	let path = ''
+	let server: UsbipServer
+	let control: ControlServer
+	let port = 0
+
+	before(async () => {
+		dir = mkdtempSync(join(tmpdir(), 'vusb-control-'))
+		path = join(dir, 'run/vusb.sock')
+		server = new UsbipServer({port: 0})
+		const service = new VusbService(server, ['192.168.77.2'])
+		service.plug(ecm, 'ecm.json')
+		service.plug(acm, 'acm.json')
+		control = new ControlServer(path, (request) => {
+			switch (request.op) {
+				case 'list':
+					return service.list()
+				case 'unplug':
+					return service.unplug(request.busid)
+				case 'set':
+					return service.set(request.busid, parseFunctionList(request.functions.join(',')))
+			}
+		})
+		await control.listen()
+		port = (await server.listen()).port
+	})
+
+	after(async () => {
+		await control.close()
+		await server.close()
+		rmSync(dir, {recursive: true, force: true})
+	})
+
+	it('creates its directory and a socket only its owner may use', () => {
+		assert.equal(statSync(path).mode & 0o777, 0o600)
+	})
+
+	it('lists the devices with their functions and peers', async () => {
+		const devices = (await controlRequest(path, {op: 'list'})) as {busid: string; functions: {peer?: {ipv4: string}}[]}[]
+		assert.deepEqual(devices.map((d) => d.busid), ['1-1', '2-5'])
+		assert.equal(devices[0]!.functions[0]!.peer?.ipv4, '192.168.77.2')
+	})
+
+	it('refuses a second server on the same socket', async () => {
+		const second = new ControlServer(path, () => null)
+		await assert.rejects(second.listen(), /another vusb server is running/)
+	})
+
+	it('re-defines a device under the same busid', async () => {
+		const device = (await controlRequest(path, {op: 'set', busid: '1-1', functions: ['ecm', 'acm']})) as {functions: {type: string}[]; dropped: null}
+		assert.deepEqual(device.functions.map((f) => f.type), ['cdc-ecm', 'cdc-acm'])
+		const listed = await listRemoteDevices('127.0.0.1', port)
+		assert.equal(listed.find((d) => d.device.busid === '1-1')?.device.numInterfaces, 4)
+	})
+
+	it('reports an unknown busid as exit code 6 and keeps serving', async () => {
+		await assert.rejects(controlRequest(path, {op: 'unplug', busid: '9-9'}), (e: unknown) => (e as ControlError).exitCode === ExitCode.noSuchDevice)
+		await assert.rejects(controlRequest(path, {op: 'set', busid: '1-1', functions: ['rndis']}), /unknown function/)
+		const unplugged = (await controlRequest(path, {op: 'unplug', busid: '2-5'})) as {busid: string}
+		assert.equal(unplugged.busid, '2-5')
+		assert.deepEqual((await listRemoteDevices('127.0.0.1', port)).map((d) => d.device.busid), ['1-1'])
+	})
+
+	it('answers garbage and oversized requests with an error, then closes', async () => {
+		const ask = (payload: string): Promise<string> =>
+			new Promise((resolve) => {
+				const socket = net.connect(path, () => socket.write(payload))
+				let text = ''
+				socket.on('data', (c) => (text += c.toString()))
+				socket.on('close', () => resolve(text))
+				socket.on('error', () => resolve(text))
+			})
+		assert.match(await ask('hello\n'), /"ok":false.*not JSON/)
+		assert.match(await ask('x'.repeat(MAX_REQUEST_BYTES + 10)), /longer than/)
+		assert.equal(((await controlRequest(path, {op: 'list'})) as unknown[]).length, 1)
+	})
+
+	it('says no server runs when nobody listens', async () => {
+		await assert.rejects(controlRequest(join(dir, 'none.sock'), {op: 'list'}), (e: unknown) => (e as ControlError).code === 'VUSB_NOT_RUNNING' && (e as ControlError).exitCode === 4)
+	})
+})
