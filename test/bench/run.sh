@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# `make bench`: runs each benchmark in its own lab VM and prints its report.
+# Figures are ratios against reference runs in the same guest, never
+# pass/fail: software emulation makes absolute numbers meaningless.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../vm/lib/vm.sh"
+vm_setup && vm_initramfs || exit 1
+status=0
+for b in "${@:-$here/bridge-throughput.sh}"; do
+	name=bench-$(basename "$b" .sh)
+	VM_TIMEOUT=${VM_TIMEOUT:-900} vm_run "$name" "bash $(printf %q "test/bench/$(basename "$b")")" || status=1
+	cat "$VM_RUN_DIR/output.log" 2>/dev/null | grep -v '^lab: '
+	((status == 0)) || vm_console_tail 30
+done
+exit $status
