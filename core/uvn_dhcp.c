@@ -41,8 +41,7 @@ int uvn_dhcp_configure(struct uvn_dhcp_server *s, const struct uvn_dhcp_config *
 		struct uvn_dhcp_lease *l = &s->leases[i];
 
 		if (l->state != UVN_DHCP_FREE &&
-		    (!uvn_dhcp_ip_usable(c, l->ip) || l->ip == c->host_ip ||
-		     (!uvn_dhcp_ip_in_pool(c, l->ip) && !uvn_dhcp_reservation_of_ip(c, l->ip))))
+		    uvn_dhcp_lease_misfit(c, l->ip, l->mac, l->serial, l->slot, l->state))
 			uvn_dhcp_clear(l, 0);
 	}
 	return 0;

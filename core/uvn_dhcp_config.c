@@ -79,6 +79,23 @@ bool uvn_dhcp_reservation_matches(const struct uvn_dhcp_reservation *r, const ui
 	return false;
 }
 
+const char *uvn_dhcp_lease_misfit(const struct uvn_dhcp_config *c, uint32_t ip,
+				  const uint8_t *mac, const char *serial, uint32_t slot,
+				  uint32_t state)
+{
+	const struct uvn_dhcp_reservation *r = uvn_dhcp_reservation_of_ip(c, ip);
+
+	if (!uvn_dhcp_ip_usable(c, ip) || ip == c->host_ip)
+		return "address outside the subnet, or the host's";
+	if (!r)
+		return uvn_dhcp_ip_in_pool(c, ip) ? NULL : "address neither in the pool nor reserved";
+	/* A lease with no slot may be its slot reservation's: its device is away. */
+	if (state == UVN_DHCP_DECLINED || uvn_dhcp_reservation_matches(r, mac, serial, slot) ||
+	    (r->kind == UVN_DHCP_RES_SLOT && slot == UVN_DHCP_NO_SLOT))
+		return NULL;
+	return "reserved address held by another client";
+}
+
 bool uvn_dhcp_mac_ok(const uint8_t *mac)
 {
 	return !(mac[0] & 1) && (mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]);

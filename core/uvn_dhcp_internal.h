@@ -56,6 +56,10 @@ const struct uvn_dhcp_reservation *uvn_dhcp_reservation_of_ip(const struct uvn_d
 							      uint32_t ip);
 bool uvn_dhcp_reservation_matches(const struct uvn_dhcp_reservation *r, const uint8_t *mac,
 				  const char *serial, uint32_t slot);
+/* Why a lease (ip, client, stored state) cannot exist under c, or NULL. */
+const char *uvn_dhcp_lease_misfit(const struct uvn_dhcp_config *c, uint32_t ip,
+				  const uint8_t *mac, const char *serial, uint32_t slot,
+				  uint32_t state);
 /* Unicast and not zero. */
 bool uvn_dhcp_mac_ok(const uint8_t *mac);
 /* Bounded strlen: strings from devices or ioctls may lack a terminator. */
@@ -90,16 +94,16 @@ static inline uint32_t uvn_get_be32(const uint8_t *p)
 
 static inline void uvn_put_be16(uint8_t *p, uint16_t v)
 {
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
+	p[0] = (uint8_t)((v >> 8) & 0xff);
+	p[1] = (uint8_t)(v & 0xff);
 }
 
 static inline void uvn_put_be32(uint8_t *p, uint32_t v)
 {
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
+	p[0] = (uint8_t)((v >> 24) & 0xff);
+	p[1] = (uint8_t)((v >> 16) & 0xff);
+	p[2] = (uint8_t)((v >> 8) & 0xff);
+	p[3] = (uint8_t)(v & 0xff);
 }
 
 /* a is at or after b on a wrapping clock. */

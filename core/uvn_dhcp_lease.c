@@ -158,16 +158,16 @@ struct uvn_dhcp_lease *uvn_dhcp_alloc(struct uvn_dhcp_server *s, uint32_t now)
 
 static void put_le16(uint8_t *p, uint16_t v)
 {
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
+	p[0] = (uint8_t)(v & 0xff);
+	p[1] = (uint8_t)((v >> 8) & 0xff);
 }
 
 static void put_le32(uint8_t *p, uint32_t v)
 {
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
+	p[0] = (uint8_t)(v & 0xff);
+	p[1] = (uint8_t)((v >> 8) & 0xff);
+	p[2] = (uint8_t)((v >> 16) & 0xff);
+	p[3] = (uint8_t)((v >> 24) & 0xff);
 }
 
 static uint16_t get_le16(const uint8_t *p)
@@ -238,26 +238,24 @@ int uvn_dhcp_export(const struct uvn_dhcp_server *s, uint8_t *buf, size_t cap, u
 
 static const char *check_record(const struct uvn_dhcp_config *c, const uint8_t *r)
 {
-	uint32_t ip = get_le32(r + R_IP);
-	uint8_t st = r[R_STATE];
 	static const uint8_t zero[6];
+	const char *serial = (const char *)r + R_SERIAL;
+	uint8_t st = r[R_STATE];
 
 	if (st < UVN_DHCP_OFFERED || st > UVN_DHCP_DECLINED)
 		return "record: unknown state";
-	if (!uvn_dhcp_ip_usable(c, ip) || ip == c->host_ip)
-		return "record: address outside the subnet, or the host's";
-	if (!uvn_dhcp_ip_in_pool(c, ip) && !uvn_dhcp_reservation_of_ip(c, ip))
-		return "record: address neither in the pool nor reserved";
 	if (st == UVN_DHCP_DECLINED ? uvn_memcmp(r + R_MAC, zero, 6) != 0
 				    : !uvn_dhcp_mac_ok(r + R_MAC))
 		return "record: bad MAC for its state";
 	if (r[R_SLOT] >= UVN_MAX_SLOTS && r[R_SLOT] != UVN_DHCP_NO_SLOT)
 		return "record: bad slot";
-	if (uvn_dhcp_strnlen((const char *)r + R_SERIAL, UVN_SERIAL_LEN) == UVN_SERIAL_LEN)
+	if (uvn_dhcp_strnlen(serial, UVN_SERIAL_LEN) == UVN_SERIAL_LEN)
 		return "record: serial not terminated";
 	if (get_le32(r + R_LEFT) > UVN_DHCP_LEASE_MAX)
 		return "record: time left out of range";
-	return NULL;
+	/* The slot is not trusted (see uvn_dhcp.h): judged as if away. */
+	return uvn_dhcp_lease_misfit(c, get_le32(r + R_IP), r + R_MAC, serial,
+				     UVN_DHCP_NO_SLOT, st);
 }
 
 static const char *check_export(const struct uvn_dhcp_config *c, const uint8_t *buf, size_t len,

@@ -688,6 +688,20 @@ static void configure_keeps_valid_leases(void)
 	EXPECT_EQ(uvn_dhcp_configure(&srv, &c, NULL), 0);
 	EXPECT_EQ(state_of(1, T0), UVN_DHCP_FREE);
 	EXPECT_EQ(state_of(2, T0), UVN_DHCP_BOUND);
+	/* An address newly reserved for someone else is taken back ... */
+	c.nr_reservations = 2;
+	c.reservations[0].kind = UVN_DHCP_RES_SERIAL;
+	strcpy(c.reservations[0].serial, "NEW");
+	c.reservations[0].ip = NET(3);
+	/* ... one reserved for its own client is kept. */
+	EXPECT_EQ(bind(1, NULL, 3, T0), NET(4));
+	c.reservations[1].kind = UVN_DHCP_RES_SLOT;
+	c.reservations[1].slot = 1;
+	c.reservations[1].ip = NET(4);
+	EXPECT_EQ(uvn_dhcp_configure(&srv, &c, NULL), 0);
+	EXPECT_EQ(state_of(2, T0), UVN_DHCP_FREE);
+	EXPECT_EQ(state_of(3, T0), UVN_DHCP_BOUND);
+	EXPECT_EQ(bind(2, "NEW", 4, T0), NET(3));
 }
 
 /* ---- hostile input ------------------------------------------------------------- */
@@ -964,6 +978,16 @@ static void import_rejects_corruption(void)
 		c.reservations[0].ip = NET(2);
 		EXPECT_EQ(uvn_dhcp_configure(&srv, &c, NULL), 0);
 		EXPECT_EQ(uvn_dhcp_import(&srv, exported, (size_t)n, T0, &why), 0);
+		/* A reserved address in the hands of another client is refused. */
+		c.nr_reservations = 2;
+		c.reservations[1].kind = UVN_DHCP_RES_MAC;
+		mac_of(c.reservations[1].mac, 99);
+		c.reservations[1].ip = NET(3);
+		EXPECT_EQ(uvn_dhcp_configure(&srv, &c, NULL), 0);
+		before = srv;
+		EXPECT_EQ(uvn_dhcp_import(&srv, exported, (size_t)n, T0, &why), -UVN_EINVAL);
+		EXPECT(strstr(why, "reserved"));
+		EXPECT(!memcmp(&before.leases, &srv.leases, sizeof(srv.leases)));
 	}
 }
 
