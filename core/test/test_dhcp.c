@@ -280,6 +280,28 @@ static void discover_offer_request_ack(void)
 	EXPECT_EQ(state_of(1, T0 + 3), UVN_DHCP_BOUND);
 }
 
+static void largest_reply_fits(void)
+{
+	struct df_req q = msg(DF_DISCOVER, 1);
+	struct df_reply r;
+	struct uvn_dhcp_config c;
+	int n;
+
+	config(&c);
+	c.nr_dns = 3;
+	c.dns[0] = c.dns[1] = c.dns[2] = IP(9, 9, 9, 9);
+	memset(c.domain, 'd', UVN_DHCP_DOMAIN_LEN - 1);
+	c.mtu = 9000;
+	setup_with(&c);
+	n = send_frame(0, NULL, &q, &r, T0);
+	EXPECT(n > 0 && n <= UVN_DHCP_REPLY_MAX);
+	EXPECT_EQ(strlen(r.domain), UVN_DHCP_DOMAIN_LEN - 1);
+	EXPECT_EQ(r.nr_dns, 3);
+	/* Plain replies are padded to the 300-byte BOOTP minimum. */
+	setup();
+	EXPECT_EQ(send_frame(0, NULL, &q, &r, T0), 14 + 20 + 8 + 300);
+}
+
 static void offer_expires_unless_requested(void)
 {
 	struct df_req q = msg(DF_DISCOVER, 1);
@@ -1125,6 +1147,7 @@ int main(int argc, char **argv)
 	RUN(config_rejects_bad_settings);
 	RUN(is_request_checks_cheaply);
 	RUN(discover_offer_request_ack);
+	RUN(largest_reply_fits);
 	RUN(offer_expires_unless_requested);
 	RUN(init_reboot);
 	RUN(renewing_and_rebinding);
