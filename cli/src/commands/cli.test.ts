@@ -190,7 +190,7 @@ describe('usbvnet without the module', () => {
 		assert.equal(error['exitCode'], 4)
 	})
 
-	for (const args of [['slots'], ['config', 'show'], ['detach', 'usb0'], ['attach', 'lo']]) {
+	for (const args of [['slots'], ['config', 'show'], ['detach', '3'], ['detach', 'lo'], ['attach', 'lo']]) {
 		it(`${args.join(' ')} exits with 4`, () => {
 			const run = usbvnet(args)
 			assert.equal(run.status, 4, run.stderr)

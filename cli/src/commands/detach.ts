@@ -1,7 +1,7 @@
 import {Args} from '@oclif/core'
 import {withDevice} from '../driver/device.js'
 import {UsbvnetCommand, instanceFlag} from '../base-command.js'
-import {detach, parseDetachTarget, type DetachResult} from '../instance/attach.js'
+import {detach, prepareDetach, type DetachResult} from '../instance/attach.js'
 
 export default class Detach extends UsbvnetCommand<typeof Detach> {
 	static override summary = 'Detach a USB network device from a usbvnet instance, by slot or by netdev.'
@@ -19,7 +19,7 @@ Exit codes: 5 not root, 6 no such instance, 8 slot free or netdev not attached.`
 	static override flags = {instance: instanceFlag}
 
 	async run(): Promise<DetachResult> {
-		const target = parseDetachTarget(this.args.target)
+		const target = prepareDetach(this.args.target)
 		const result = withDevice('change', (device) => detach(device, this.flags.instance, target))
 		const what = 'slot' in result.detached ? `slot ${result.detached.slot}` : result.detached.netdev
 		this.log(`detached ${what} from ${result.instance}`)

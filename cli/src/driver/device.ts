@@ -4,7 +4,8 @@
  * structs.ts or a typed DriverError; they never see a Buffer or an errno.
  */
 import {log} from '../log.js'
-import {DEFAULT_DEVICE_PATH, USBVNET_ANY_SLOT} from './constants.js'
+import {instanceLabel} from '../names.js'
+import {DEFAULT_DEVICE_PATH, USBVNET_ANY_SLOT, USBVNET_MAX_SLOTS} from './constants.js'
 import {errorForOpen, errorForRequest} from './errors.js'
 import {O_CLOEXEC, O_RDONLY, O_RDWR, libc, type Libc} from './libc.js'
 import {requestCodes, type RequestName} from './requests.js'
@@ -84,31 +85,35 @@ export class UsbvnetDevice {
 		this.request('USBVNET_IOC_SET_CONFIG', encodeConfig(config), config.ifname)
 	}
 
-	/** Attaches netdev `lower`; returns the slot it took. */
+	/**
+	 * Attaches netdev `lower`; returns the slot it took. The explanations
+	 * follow linux-module/ctl.c and port.c (usbvnet_check_lower).
+	 */
 	attach(instance: string, lower: string, slot: number = USBVNET_ANY_SLOT): number {
 		const argument = encodeAttach({ifname: instance, lower, slot})
-		const wanted = slot === USBVNET_ANY_SLOT ? 'a free slot' : `slot ${slot}`
+		const taken = slot === USBVNET_ANY_SLOT ? '' : `, or slot ${slot} is taken`
 		this.request('USBVNET_IOC_ATTACH', argument, instance, {
-			EEXIST: `${lower} is already attached`,
-			EBUSY: slot === USBVNET_ANY_SLOT ? `${lower} is in use` : `slot ${slot} is already taken`,
-			ENOSPC: `no free slot for ${lower}: all slots are in use`,
-			ENOENT: `no network device ${lower}`,
-			EOPNOTSUPP: `${lower} is not a USB network device of an allowed driver`,
-			EINVAL: `cannot attach ${lower} to ${wanted}`,
+			ENODEV: `no usbvnet instance "${instanceLabel(instance)}" or no network device "${lower}"`,
+			EBUSY: `${lower} is already attached, bridged or bonded${taken}`,
+			ENOSPC: `no free slot for ${lower}: all ${USBVNET_MAX_SLOTS} slots are in use`,
+			ELOOP: `${lower} is a usbvnet interface itself`,
+			EXDEV: `${lower} is in another network namespace`,
+			EINVAL: `only Ethernet devices can be attached, not ${lower}`,
 		})
 		return decodeAttach(argument).slot
 	}
 
 	detachSlot(instance: string, slot: number): void {
 		this.request('USBVNET_IOC_DETACH', encodeAttach({ifname: instance, lower: '', slot}), instance, {
-			ENOENT: `slot ${slot} is free`,
+			ENOENT: `slot ${slot} of ${instanceLabel(instance)} is free`,
 			EINVAL: `slot ${slot} does not exist`,
 		})
 	}
 
 	detachNetdev(instance: string, lower: string): void {
 		this.request('USBVNET_IOC_DETACH', encodeAttach({ifname: instance, lower, slot: USBVNET_ANY_SLOT}), instance, {
-			ENOENT: `${lower} is not attached`,
+			ENODEV: `no usbvnet instance "${instanceLabel(instance)}" or no network device "${lower}"`,
+			ENOENT: `${lower} is not attached to ${instanceLabel(instance)}`,
 		})
 	}
 

@@ -38,6 +38,13 @@ export function parseDetachTarget(text: string): DetachTarget {
 	return {netdev: checkInterfaceName(text, 'network device')}
 }
 
+/** parseDetachTarget, and a netdev named must exist: checked before opening the driver. */
+export function prepareDetach(text: string): DetachTarget {
+	const target = parseDetachTarget(text)
+	if ('netdev' in target) checkNetdevExists(target.netdev)
+	return target
+}
+
 /**
  * Checked here rather than left to the driver, whose ENODEV would not say
  * whether the instance or the netdev is missing.
