@@ -51,6 +51,7 @@ static void setup(void)
 	static const uint8_t mac[6] = { 0x02, 0xde, 0xad, 0, 0, 5 };
 
 	uvn_dhcp_config_default(&c);
+	c.flags = UVN_DHCP_ENABLED;
 	memcpy(c.server_mac, (uint8_t[]){ 0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0x01 }, 6);
 	c.pool_end = NET(9);		/* eight addresses: exhaustion is reachable */
 	c.per_slot_cap = 2;

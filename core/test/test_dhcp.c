@@ -37,6 +37,7 @@ static void config(struct uvn_dhcp_config *c)
 {
 	uvn_dhcp_config_default(c);
 	memcpy(c->server_mac, host_mac, 6);
+	c->flags = UVN_DHCP_ENABLED;
 }
 
 static void setup_with(const struct uvn_dhcp_config *c)
@@ -129,7 +130,7 @@ static void default_config(void)
 	EXPECT_EQ(c.pool_start, NET(2));
 	EXPECT_EQ(c.pool_end, NET(254));
 	EXPECT_EQ(c.router, HOST_IP);
-	EXPECT(c.flags & UVN_DHCP_ENABLED);
+	EXPECT_EQ(c.flags, 0);			/* off until the driver turns it on */
 	EXPECT(c.per_slot_cap * UVN_MAX_SLOTS < c.pool_end - c.pool_start + 1);
 }
 
