@@ -20,7 +20,7 @@
 #   │                                         ── cdc_acm    /dev/ttyACMn │
 #   │                                         ── cdc_ether  -> usbvnet0 slot
 #   └────────────────────────────────────────────────────────────────────┘
-# vm-timeout: 420
+# vm-timeout: 600
 . "$VM_LIB/lab.sh"
 . "$VM_LIB/cli-runtime.sh"
 
@@ -89,41 +89,51 @@ check_wait "serve: listening on 127.0.0.1:3240 with its control socket" 90 \
 check "serve: control socket is 0600" test "$(stat -c %a "$ctl")" = 600
 check "serve: usbip list sees 4 devices" test "$(usbip list -r 127.0.0.1 2>/dev/null | grep -c '(1209:')" = 4
 
-# ---- ECM through vusb attach -----------------------------------------------
-vusb attach 1-1 --json >"$work/ecm.json" 2>"$work/ecm.err"
+# ---- attach three at once: ECM and NCM with vusb attach, ACM with usbip --
+# Node start-up dominates under TCG, so independent commands run together;
+# three attaches racing for vhci ports also exercises the port choice.
+# (Never a bare `wait`: the server is a background job too.)
+vusb attach 1-1 --json >"$work/ecm.json" 2>"$work/ecm.err" & j1=$!
+vusb attach 1-2 --json >"$work/ncm.json" 2>"$work/ncm.err" & j2=$!
+usbip attach -r 127.0.0.1 -b 1-3 >"$work/acm.out" 2>&1 & j3=$!
+wait "$j1" "$j2" "$j3"
 check "attach 1-1: vusb attach succeeded" test "$(field .busid "$work/ecm.json")" = 1-1
+check "attach 1-2: vusb attach succeeded" test "$(field .busid "$work/ncm.json")" = 1-2
+check "attach 1-3: stock usbip attach succeeded" sh -c "usbip port | grep -qF 'usbip://127.0.0.1:3240/1-3'"
+check "attach: three different vhci ports" \
+	test "$(used_ports | sort -u | wc -l)" = 3
 ecm_port=$(field .vhciPort "$work/ecm.json")
+ncm_port=$(field .vhciPort "$work/ncm.json")
 ecm=$(field .localBusid "$work/ecm.json")
+ncm=$(field .localBusid "$work/ncm.json")
 check "attach 1-1: high speed, 0x1209:0x0001" \
 	test "$(field '"\(.speed) \(.vendorId):\(.productId)"' "$work/ecm.json")" = "high 0x1209:0x0001"
 check "attach 1-1: the reported local busid is the 1209:0001 device" test "$(usb_of 1209:0001)" = "$ecm"
+check "attach 1-2: the reported local busid is the 1209:0002 device" test "$(usb_of 1209:0002)" = "$ncm"
 [ "$ecm" != null ] || { wait_for 20 usb_of 1209:0001; ecm=$(usb_of 1209:0001); }
+[ "$ncm" != null ] || { wait_for 20 usb_of 1209:0002; ncm=$(usb_of 1209:0002); }
 check "attach 1-1: on a vhci_hcd bus" test -n "$(readlink -f "/sys/bus/usb/devices/$ecm" | grep vhci_hcd)"
+check "usbip port lists the vusb attachments" sh -c "usbip port | grep -qF 'usbip://127.0.0.1:3240/1-1'"
+
+# ---- ECM: cdc_ether, ping -------------------------------------------------
 check_wait "ECM: cdc_ether bound to $ecm:1.0" 20 test "$(driver_of "$ecm:1.0")" = cdc_ether
-check "usbip port lists the vusb attachment" sh -c "usbip port | grep -qF 'usbip://127.0.0.1:3240/1-1'"
 ecm_if=$(netdev_of "$ecm:1.0")
 check "ECM: netdev with the hostMac 02:76:00:00:00:01" test "$(cat "/sys/class/net/$ecm_if/address")" = 02:76:00:00:00:01
 ip addr add 192.168.77.1/24 dev "$ecm_if"
 ip link set "$ecm_if" up
-check_wait "ECM: carrier" 10 carrier "$ecm_if"
-check "ECM: ping the emulated peer 192.168.77.2" ping -c 3 -i 0.3 -W 3 -I "$ecm_if" 192.168.77.2
-check "ECM: 1400-byte pings" ping -c 3 -i 0.3 -s 1400 -W 3 -I "$ecm_if" 192.168.77.2
 
-# ---- NCM through vusb attach -----------------------------------------------
-vusb attach 1-2 --json >"$work/ncm.json" 2>"$work/ncm.err"
-ncm=$(field .localBusid "$work/ncm.json")
-ncm_port=$(field .vhciPort "$work/ncm.json")
-check "attach 1-2: the reported local busid is the 1209:0002 device" test "$(usb_of 1209:0002)" = "$ncm"
-[ "$ncm" != null ] || { wait_for 20 usb_of 1209:0002; ncm=$(usb_of 1209:0002); }
+# ---- NCM: cdc_ncm, ping ---------------------------------------------------
 check_wait "NCM: cdc_ncm bound to $ncm:1.0" 20 test "$(driver_of "$ncm:1.0")" = cdc_ncm
 ncm_if=$(netdev_of "$ncm:1.0")
 ip addr add 192.168.78.1/24 dev "$ncm_if"
 ip link set "$ncm_if" up
+check_wait "ECM: carrier" 10 carrier "$ecm_if"
+check "ECM: ping the emulated peer 192.168.77.2" ping -c 3 -i 0.3 -W 3 -I "$ecm_if" 192.168.77.2
+check "ECM: 1400-byte pings" ping -c 3 -i 0.3 -s 1400 -W 3 -I "$ecm_if" 192.168.77.2
 check_wait "NCM: carrier" 10 carrier "$ncm_if"
 check "NCM: ping the emulated peer 192.168.78.2" ping -c 3 -i 0.3 -W 3 -I "$ncm_if" 192.168.78.2
 
-# ---- ACM through stock usbip attach ----------------------------------------
-check "attach 1-3 with stock usbip attach" usbip attach -r 127.0.0.1 -b 1-3
+# ---- ACM: cdc_acm, echo through the tty -------------------------------------
 check_wait "ACM: 1209:0003 enumerated" 20 usb_of 1209:0003
 acm=$(usb_of 1209:0003)
 check "ACM: full speed" test "$(cat "/sys/bus/usb/devices/$acm/speed")" = 12
@@ -133,60 +143,69 @@ check_wait "ACM: a ttyACM device node" 10 test -c "/dev/$(tty_of "$acm:1.0")"
 acm_tty=$(tty_of "$acm:1.0")
 check "ACM: echo through /dev/$acm_tty" echo_through "$acm_tty" "hello-vusb-$RANDOM"
 check "ACM: a second echo (reopened)" echo_through "$acm_tty" "0123456789abcdefghijklmnopqrstuvwxyz"
-
-# ---- server side: unplug ---------------------------------------------------
 check "server: 1-1 1-2 1-3 imported" serve_says "vusb: 1-3 imported by"
-check "unplug 1-2 (NCM) from the server side" vusb unplug 1-2 --control "$ctl"
+acm_port=$(usbip port | awk '/^Port [0-9]+:/ { p = $2 } index($0, "/1-3") { sub(":", "", p); print p + 0; exit }')
+
+# ---- unplug from the server side, detach from the client side, together -----
+#   NCM: vusb unplug 1-2 (server)   ECM: vusb detach 1-1 (busid)
+#   ACM (stock-attached): vusb detach <port>
+vusb unplug 1-2 --control "$ctl" >"$work/unplug.out" 2>&1 & unplug_job=$!
+vusb detach 1-1 >"$work/detach-ecm.out" 2>&1 & ecm_job=$!
+vusb detach "$acm_port" >"$work/detach-acm.out" 2>&1 & acm_job=$!
+wait "$unplug_job"; check "unplug 1-2 (NCM) from the server side" test $? = 0
+wait "$ecm_job"; check "detach 1-1 (ECM) by busid with vusb detach" test $? = 0
+wait "$acm_job"; check "detach the stock-attached ACM by vhci port $acm_port with vusb detach" test $? = 0
+check "detach: vhci port $ecm_port free at once" port_free "$ecm_port"
 check_wait "unplug: the NCM device left the client" 20 gone 1209:0002
 check_wait "unplug: its vhci port $ncm_port is free" 10 port_free "$ncm_port"
 check "unplug: its netdev $ncm_if is gone" test ! -e "/sys/class/net/$ncm_if"
 check "unplug: no busid $ncm in sysfs" test ! -e "/sys/bus/usb/devices/$ncm"
-
-# ---- client side: detach ---------------------------------------------------
-check "detach 1-1 (ECM) by busid with vusb detach" vusb detach 1-1
-check "detach: vhci port $ecm_port free at once" port_free "$ecm_port"
 check_wait "detach: the ECM device left" 20 gone 1209:0001
 check "detach: its netdev $ecm_if is gone" test ! -e "/sys/class/net/$ecm_if"
-check "detach: usbip port no longer lists 1-1" sh -c "! usbip port | grep -qF '/1-1'"
-acm_port=$(usbip port | awk '/^Port [0-9]+:/ { p = $2 } index($0, "/1-3") { sub(":", "", p); print p + 0; exit }')
-check "detach the ACM (stock-attached) by vhci port $acm_port with vusb detach" vusb detach "$acm_port"
 check_wait "detach: the ACM device left" 20 gone 1209:0003
 check "detach: /dev/$acm_tty is gone" test ! -e "/sys/class/tty/$acm_tty"
+check "detach: usbip port lists nothing" sh -c "! usbip port | grep -qF 'usbip://'"
 check "no vhci port in use" no_ports_used
-check_wait "server: 1-1 and 1-3 released, 1-2 gone" 20 serve_says "vusb: 1-3 released by"
-vusb list --control "$ctl" --json >"$work/list.json" 2>/dev/null
+check_wait "server: 1-1 and 1-3 released" 20 sh -c "grep -qF 'vusb: 1-1 released by' '$slog' && grep -qF 'vusb: 1-3 released by' '$slog'"
+
+# ---- list and set together ----------------------------------------------
+vusb list --control "$ctl" --json >"$work/list.json" 2>/dev/null & list_job=$!
+vusb set 1-1 --functions ecm,acm --control "$ctl" >"$work/set.out" 2>&1 & set_job=$!
+wait "$set_job"; check "set 1-1 --functions ecm,acm" test $? = 0
+wait "$list_job"
 check "list: 1-1 1-3 1-4 free, 1-2 unplugged" \
 	test "$(jq -c '[.devices[] | [.busid, .attachedTo]]' "$work/list.json")" = '[["1-1",null],["1-3",null],["1-4",null]]'
 check "list: the ECM peer as given" test "$(jq -r '.devices[0].functions[0].peer.ipv4' "$work/list.json")" = 192.168.77.2
 
-# ---- set: new function set, re-enumerated on the next attach ---------------
-check "set 1-1 --functions ecm,acm" vusb set 1-1 --functions ecm,acm --control "$ctl"
-vusb attach 1-1 --json >"$work/set.json" 2>"$work/set.err"
-cmp=$(field .localBusid "$work/set.json")
-check "set: 1-1 attached again" test -n "$cmp" -a "$cmp" != null
-check_wait "set: cdc_ether on $cmp:1.0 and cdc_acm on $cmp:1.2" 20 \
-	test "$(driver_of "$cmp:1.0") $(driver_of "$cmp:1.2")" = "cdc_ether cdc_acm"
-check "set: 4 interfaces now" test "$(tr -d ' ' <"/sys/bus/usb/devices/$cmp/bNumInterfaces")" = 4
-
-# ---- an emulated ECM device in a usbvnet0 slot ------------------------------
+# ---- with usbvnet loaded: the re-defined 1-1 and the ECM 1-4 land in slots --
 if usbvnet_have_module; then
 	usbvnet_load
-	vusb attach 1-4 --json >"$work/ecm2.json" 2>"$work/ecm2.err"
-	e2=$(field .localBusid "$work/ecm2.json")
-	[ "$e2" != null ] || { wait_for 20 usb_of 1209:0004; e2=$(usb_of 1209:0004); }
-	e2_port=$(field .vhciPort "$work/ecm2.json")
-	check_wait "usbvnet: cdc_ether bound to the emulated $e2" 20 test "$(driver_of "$e2:1.0")" = cdc_ether
-	e2_if=$(netdev_of "$e2:1.0")
-	check_wait "usbvnet: $e2_if in a usbvnet0 slot" 20 test -e "/sys/class/net/usbvnet0/lower_$e2_if"
-	ip link set usbvnet0 up
-	check_wait "usbvnet: usbvnet0 has carrier through the emulated device" 10 carrier usbvnet0
-	# Stock usbip detach on a vusb attachment: the records agree.
-	check "usbvnet: usbip detach -p $e2_port (attached by vusb)" usbip detach -p "$e2_port"
-	check_wait "usbvnet: the slot is freed" 20 sh -c '! ls -d /sys/class/net/usbvnet0/lower_* >/dev/null 2>&1'
-	check_wait "usbvnet: the emulated device left" 20 gone 1209:0004
 else
 	check "usbvnet module built (make module)" false
 fi
+vusb attach 1-1 --json >"$work/set.json" 2>"$work/set.err" & j1=$!
+vusb attach 1-4 --json >"$work/ecm2.json" 2>"$work/ecm2.err" & j2=$!
+wait "$j1" "$j2"
+cmp=$(field .localBusid "$work/set.json")
+[ "$cmp" != null ] || { wait_for 20 usb_of 1209:0001; cmp=$(usb_of 1209:0001); }
+check "set: 1-1 attached again" test -n "$cmp" -a "$(usb_of 1209:0001)" = "$cmp"
+check_wait "set: cdc_ether on $cmp:1.0 and cdc_acm on $cmp:1.2" 20 \
+	test "$(driver_of "$cmp:1.0") $(driver_of "$cmp:1.2")" = "cdc_ether cdc_acm"
+check "set: 4 interfaces now" test "$(tr -d ' ' <"/sys/bus/usb/devices/$cmp/bNumInterfaces")" = 4
+e2=$(field .localBusid "$work/ecm2.json")
+[ "$e2" != null ] || { wait_for 20 usb_of 1209:0004; e2=$(usb_of 1209:0004); }
+e2_port=$(field .vhciPort "$work/ecm2.json")
+check_wait "usbvnet: cdc_ether bound to the emulated ECM $e2" 20 test "$(driver_of "$e2:1.0")" = cdc_ether
+e2_if=$(netdev_of "$e2:1.0")
+cmp_if=$(netdev_of "$cmp:1.0")
+check_wait "usbvnet: $e2_if (1-4, ECM) in a usbvnet0 slot" 20 test -e "/sys/class/net/usbvnet0/lower_$e2_if"
+check_wait "usbvnet: $cmp_if (1-1, ECM+ACM) in a usbvnet0 slot" 20 test -e "/sys/class/net/usbvnet0/lower_$cmp_if"
+ip link set usbvnet0 up
+check_wait "usbvnet: usbvnet0 has carrier through the emulated devices" 10 carrier usbvnet0
+# Stock usbip detach on a vusb attachment: the records agree.
+check "usbvnet: usbip detach -p $e2_port (attached by vusb)" usbip detach -p "$e2_port"
+check_wait "usbvnet: its slot is freed" 20 test ! -e "/sys/class/net/usbvnet0/lower_$e2_if"
+check_wait "usbvnet: the emulated ECM left" 20 gone 1209:0004
 
 # ---- a stopped server frees everything -------------------------------------
 kill "$serve_pid"
@@ -194,6 +213,7 @@ wait "$serve_pid"
 check "serve: exits 0 on SIGTERM" test $? = 0
 serve_pid=
 check_wait "server gone: the composite left the client" 20 gone 1209:0001
+check_wait "server gone: its slot is freed" 20 sh -c '! ls -d /sys/class/net/usbvnet0/lower_* >/dev/null 2>&1'
 check_wait "server gone: no vhci port in use" 10 no_ports_used
 check "server gone: control socket removed" test ! -e "$ctl"
 check "server gone: no cdc netdevs left" sh -c '! ls /sys/bus/usb/drivers/cdc_ether/ /sys/bus/usb/drivers/cdc_ncm/ /sys/bus/usb/drivers/cdc_acm/ | grep -q ":"'
