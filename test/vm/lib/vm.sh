@@ -9,10 +9,12 @@
 #                                returns its exit status, 124 on timeout and
 #                                125 when the guest died without one
 #
-# After vm_run, $VM_RUN_DIR holds console.log (serial console, every kernel
+# After vm_run, $VM_RUN_DIR (build/vm/runs/NAME) holds console.log (serial console, every kernel
 # message), output.log (the command's output) and rc. Knobs, from the
 # environment: VM_TIMEOUT (s, default 300), VM_MEM (default 1536M), VM_SMP
-# (default 2), VM_LIVE=1 shows the console on the terminal while it runs.
+# (default 2), VM_CPU (default max), VM_UUID (the DMI product UUID, fixed so
+# derived MACs are stable), VM_LOGLEVEL (console, default 7), VM_LIVE=1
+# shows the console on the terminal while it runs.
 
 VM_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
@@ -90,8 +92,18 @@ vm_initramfs() {
 # checkout's top directory, with USBVNET_SRC, USBVNET_KO, USBVNET_OUT, VM_LIB
 # and KVER exported.
 vm_run() {
-	local name=$1 cmd=$2 rc qemu_rc start
+	local name=$1 cmd=$2 rc qemu_rc start lock
+	# build/vm/runs/NAME, unless someone else's run of NAME holds it (one
+	# checkout, several people): then NAME.<pid>.
+	mkdir -p "$VM_BUILD/runs"
 	VM_RUN_DIR=$VM_BUILD/runs/$name
+	exec {lock}>"$VM_RUN_DIR.lock"
+	if ! flock -n "$lock"; then
+		exec {lock}>&-
+		VM_RUN_DIR=$VM_BUILD/runs/$name.$$
+		exec {lock}>"$VM_RUN_DIR.lock"
+		flock -n "$lock" || true
+	fi
 	rm -rf "$VM_RUN_DIR"
 	mkdir -p "$VM_RUN_DIR"
 	cat >"$VM_RUN_DIR/job.sh" <<-EOF
@@ -125,6 +137,7 @@ vm_run() {
 		-virtfs "local,path=$VM_RUN_DIR,mount_tag=usbvnetout,security_model=none,multidevs=remap" \
 		</dev/null
 	qemu_rc=$?
+	exec {lock}>&-
 	VM_SECONDS=$((SECONDS - start))
 	if [ "$qemu_rc" = 124 ] || [ "$qemu_rc" = 137 ]; then
 		vm_log "$name: timed out after ${VM_TIMEOUT:-300} s"
