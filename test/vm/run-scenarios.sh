@@ -73,7 +73,8 @@ for file in "${scenarios[@]}"; do
 			echo "FAIL $name: guest exited with status $rc"
 		;;
 	esac
-	((rc == 0)) || failed=1
+	# A FAIL line fails the run even if the guest exited 0.
+	((rc == 0)) && ! grep -q '^FAIL ' "$out" 2>/dev/null || failed=1
 	echo "--- scenario $name: $(grep -c '^PASS ' "$out" 2>/dev/null) passed," \
 		"$(grep -c '^FAIL ' "$out" 2>/dev/null) failed, VM $VM_SECONDS s (logs: ${VM_RUN_DIR#"$VM_TOP"/})"
 done
