@@ -10,7 +10,7 @@ cdc_eem or rndis_host), behind usbvnet in a free slot or the one given.
 Needs root (CAP_NET_ADMIN). Exit codes: 5 not root, 6 no such netdev or
 instance, 7 slot taken or none free, 8 refused by the driver.`
 	static override examples = [
-		{description: 'Attach usb0 in the first free slot:', command: '<%= config.bin %> <%= command.id %> usb0'},
+		{description: 'Attach usb0, in the slot it held before if free:', command: '<%= config.bin %> <%= command.id %> usb0'},
 		{description: 'Attach it in slot 3:', command: '<%= config.bin %> <%= command.id %> usb0 --slot 3'},
 	]
 	static override enableJsonFlag = true
@@ -19,7 +19,12 @@ instance, 7 slot taken or none free, 8 refused by the driver.`
 	}
 	static override flags = {
 		instance: instanceFlag,
-		slot: Flags.integer({char: 's', description: 'slot to use (0-31); default: the first free one', min: 0, max: 31}),
+		slot: Flags.integer({
+			char: 's',
+			description: 'slot to use (0-31); default: the slot this device (by USB serial) last held, if free, else the lowest free one',
+			min: 0,
+			max: 31,
+		}),
 	}
 
 	async run(): Promise<AttachResult> {
