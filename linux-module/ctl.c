@@ -21,6 +21,9 @@ union usbvnet_ctl_arg {
 	struct usbvnet_slot_info slot;
 	struct usbvnet_config config;
 	struct usbvnet_attach attach;
+	struct usbvnet_dhcp_config dhcp;
+	struct usbvnet_dhcp_stats dhcp_stats;
+	struct usbvnet_leases leases;
 };
 
 /* Every request starts with the instance name; it must be NUL-terminated. */
@@ -234,6 +237,44 @@ static int usbvnet_ctl_detach(struct net *net, union usbvnet_ctl_arg *arg)
 	return 0;
 }
 
+static int usbvnet_ctl_get_dhcp(struct net *net, union usbvnet_ctl_arg *arg)
+{
+	struct usbvnet *vn = usbvnet_ctl_instance(net, arg->dhcp.ifname);
+
+	return IS_ERR(vn) ? PTR_ERR(vn) : usbvnet_dhcp_get_config(vn, &arg->dhcp);
+}
+
+static int usbvnet_ctl_set_dhcp(struct net *net, union usbvnet_ctl_arg *arg)
+{
+	struct usbvnet *vn = usbvnet_ctl_instance(net, arg->dhcp.ifname);
+
+	return IS_ERR(vn) ? PTR_ERR(vn) : usbvnet_dhcp_set_config(vn, &arg->dhcp);
+}
+
+static int usbvnet_ctl_dhcp_stats(struct net *net, union usbvnet_ctl_arg *arg)
+{
+	struct usbvnet *vn = usbvnet_ctl_instance(net, arg->dhcp_stats.ifname);
+
+	if (IS_ERR(vn))
+		return PTR_ERR(vn);
+	usbvnet_dhcp_get_stats(vn, &arg->dhcp_stats);
+	return 0;
+}
+
+static int usbvnet_ctl_leases_export(struct net *net, union usbvnet_ctl_arg *arg)
+{
+	struct usbvnet *vn = usbvnet_ctl_instance(net, arg->leases.ifname);
+
+	return IS_ERR(vn) ? PTR_ERR(vn) : usbvnet_dhcp_export(vn, &arg->leases);
+}
+
+static int usbvnet_ctl_leases_import(struct net *net, union usbvnet_ctl_arg *arg)
+{
+	struct usbvnet *vn = usbvnet_ctl_instance(net, arg->leases.ifname);
+
+	return IS_ERR(vn) ? PTR_ERR(vn) : usbvnet_dhcp_import(vn, &arg->leases);
+}
+
 struct usbvnet_ctl_op {
 	unsigned int cmd;
 	bool admin;		/* needs CAP_NET_ADMIN */
@@ -247,6 +288,11 @@ static const struct usbvnet_ctl_op usbvnet_ctl_ops[] = {
 	{ USBVNET_IOC_SET_CONFIG, true, usbvnet_ctl_set_config },
 	{ USBVNET_IOC_ATTACH, true, usbvnet_ctl_attach },
 	{ USBVNET_IOC_DETACH, true, usbvnet_ctl_detach },
+	{ USBVNET_IOC_GET_DHCP, false, usbvnet_ctl_get_dhcp },
+	{ USBVNET_IOC_SET_DHCP, true, usbvnet_ctl_set_dhcp },
+	{ USBVNET_IOC_DHCP_STATS, false, usbvnet_ctl_dhcp_stats },
+	{ USBVNET_IOC_LEASES_EXPORT, false, usbvnet_ctl_leases_export },
+	{ USBVNET_IOC_LEASES_IMPORT, true, usbvnet_ctl_leases_import },
 };
 
 static long usbvnet_ctl_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
@@ -282,7 +328,9 @@ static long usbvnet_ctl_ioctl(struct file *file, unsigned int cmd, unsigned long
 	rtnl_lock();
 	err = op->handler(net, buf);
 	rtnl_unlock();
-	if (!err && (_IOC_DIR(cmd) & _IOC_READ) && copy_to_user(uarg, buf, size))
+	/* A too-small export buffer still learns the size it needs. */
+	if ((!err || (err == -ENOSPC && cmd == USBVNET_IOC_LEASES_EXPORT)) &&
+	    (_IOC_DIR(cmd) & _IOC_READ) && copy_to_user(uarg, buf, size))
 		err = -EFAULT;
 out:
 	kfree(buf);

@@ -15,6 +15,10 @@ static char *mac;
 module_param(mac, charp, 0444);
 MODULE_PARM_DESC(mac, "MAC address of usbvnet0 (default: derived from the DMI product UUID)");
 
+static bool dhcp = true;
+module_param(dhcp, bool, 0444);
+MODULE_PARM_DESC(dhcp, "Start each instance with its DHCP server on (default: on)");
+
 /* All instances in all namespaces; changed and walked under RTNL. */
 LIST_HEAD(usbvnet_instances);
 
@@ -93,6 +97,19 @@ static void usbvnet_dev_free(struct net_device *dev)
 	free_percpu(vn->stats);
 }
 
+static int usbvnet_set_mac_address(struct net_device *dev, void *addr)
+{
+	struct usbvnet *vn = netdev_priv(dev);
+	int err;
+
+	err = eth_mac_addr(dev, addr);
+	if (err)
+		return err;
+	ether_addr_copy(vn->config.mac, dev->dev_addr);
+	usbvnet_dhcp_set_mac(vn, dev->dev_addr);
+	return 0;
+}
+
 static const struct net_device_ops usbvnet_netdev_ops = {
 	.ndo_init		= usbvnet_dev_init,
 	.ndo_uninit		= usbvnet_dev_uninit,
@@ -100,7 +117,7 @@ static const struct net_device_ops usbvnet_netdev_ops = {
 	.ndo_stop		= usbvnet_stop,
 	.ndo_start_xmit		= usbvnet_start_xmit,
 	.ndo_get_stats64	= usbvnet_get_stats64,
-	.ndo_set_mac_address	= eth_mac_addr,
+	.ndo_set_mac_address	= usbvnet_set_mac_address,
 	.ndo_validate_addr	= eth_validate_addr,
 };
 
@@ -131,6 +148,7 @@ static void usbvnet_setup(struct net_device *dev)
 	uvn_slots_init(&vn->slots);
 	uvn_fdb_init(&vn->fdb);
 	uvn_config_default(&vn->config);
+	usbvnet_dhcp_setup(vn, dhcp);
 }
 
 /*
@@ -175,6 +193,7 @@ static int usbvnet_register(struct net_device *dev, bool has_addr)
 		eth_hw_addr_set(dev, addr);
 	}
 	ether_addr_copy(vn->config.mac, dev->dev_addr);
+	usbvnet_dhcp_set_mac(vn, dev->dev_addr);
 
 	netif_carrier_off(dev);
 	err = register_netdevice(dev);

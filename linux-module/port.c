@@ -118,6 +118,10 @@ netdev_tx_t usbvnet_port_xmit(struct usbvnet *vn, struct sk_buff *skb)
 	unsigned int len = skb->len;
 	struct uvn_verdict v;
 
+	if (unlikely(usbvnet_dhcp_from_host(vn, skb))) {
+		usbvnet_count_tx(vn->stats, len);
+		return NETDEV_TX_OK;
+	}
 	uvn_forward_from_host(&vn->fdb, READ_ONCE(vn->active), eth_hdr(skb)->h_dest, &v);
 	if (likely(usbvnet_flood(vn, skb, v.to_slots)))
 		usbvnet_count_tx(vn->stats, len);
@@ -193,6 +197,9 @@ static rx_handler_result_t usbvnet_handle_frame(struct sk_buff **pskb)
 		usbvnet_count(port->stats, rx_dropped);
 		goto drop;
 	}
+
+	if (unlikely(usbvnet_dhcp_from_slot(vn, port, skb)))
+		return RX_HANDLER_CONSUMED;
 
 	uvn_forward_from_slot(&vn->fdb, READ_ONCE(vn->active), READ_ONCE(vn->config.mode),
 			      dev->dev_addr, dev->flags & IFF_PROMISC, port->slot,
@@ -377,6 +384,7 @@ void usbvnet_port_detach(struct usbvnet_port *port)
 	forgotten = uvn_fdb_forget_slot(&vn->fdb, slot);
 	spin_unlock_bh(&vn->fdb_lock);
 	uvn_slots_release(&vn->slots, slot);
+	usbvnet_dhcp_slot_gone(vn, slot);
 	usbvnet_update_carrier(vn);
 	netdev_info(vn->dev, "slot %u: detached %s (%u MACs forgotten)\n",
 		    slot, lower->name, forgotten);

@@ -10,6 +10,7 @@
 
 #include "usbvnet.h"	/* uapi, from uapi/ */
 #include "uvn_bridge.h"
+#include "uvn_dhcp.h"
 
 #define USBVNET_KIND		"usbvnet"
 #define USBVNET_DEFAULT_NAME	"usbvnet0"
@@ -70,6 +71,9 @@ struct usbvnet {
 	spinlock_t fdb_lock;
 	struct delayed_work fdb_gc;
 	u32 active;				/* slots with a port; data path reads it */
+	bool dhcp_on;				/* data path reads it; under dhcp_lock */
+	spinlock_t dhcp_lock;			/* every call into the DHCP core */
+	struct uvn_dhcp_server dhcp;
 	struct usbvnet_pcpu_stats __percpu *stats;
 	atomic64_t refused_full;
 	atomic64_t refused_rules;
@@ -93,6 +97,18 @@ void usbvnet_port_identify(const struct net_device *lower, struct usbvnet_identi
 void usbvnet_port_going_down(struct usbvnet_port *port);
 int usbvnet_errno(int uvn_err);
 netdev_tx_t usbvnet_port_xmit(struct usbvnet *vn, struct sk_buff *skb);
+
+/* dhcp.c */
+void usbvnet_dhcp_setup(struct usbvnet *vn, bool enabled);
+bool usbvnet_dhcp_from_slot(struct usbvnet *vn, struct usbvnet_port *port, struct sk_buff *skb);
+bool usbvnet_dhcp_from_host(struct usbvnet *vn, struct sk_buff *skb);
+void usbvnet_dhcp_slot_gone(struct usbvnet *vn, u32 slot);
+void usbvnet_dhcp_set_mac(struct usbvnet *vn, const u8 *mac);
+int usbvnet_dhcp_get_config(struct usbvnet *vn, struct usbvnet_dhcp_config *uc);
+int usbvnet_dhcp_set_config(struct usbvnet *vn, const struct usbvnet_dhcp_config *uc);
+void usbvnet_dhcp_get_stats(struct usbvnet *vn, struct usbvnet_dhcp_stats *st);
+int usbvnet_dhcp_export(struct usbvnet *vn, struct usbvnet_leases *ul);
+int usbvnet_dhcp_import(struct usbvnet *vn, const struct usbvnet_leases *ul);
 
 /* notifier.c */
 int usbvnet_notifier_init(void);

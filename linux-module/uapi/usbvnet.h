@@ -113,6 +113,82 @@ struct usbvnet_attach {
 	__u32 reserved0;		/* must be 0 */
 };
 
+/*
+ * The DHCP server inside the driver. Addresses are __u32 in host byte order
+ * (100.127.254.1 is 0x647ffe01). Default: on, 100.127.254.0/24, the host
+ * gets .1, devices .2 to .254, an hour's leases, at most 4 per slot.
+ */
+#define USBVNET_DHCP_ENABLED		(1U << 0)
+#define USBVNET_DHCP_MAX_RESERVATIONS	32
+#define USBVNET_DHCP_MAX_DNS		3
+#define USBVNET_DHCP_DOMAIN_LEN		64
+
+enum usbvnet_dhcp_reservation_kind {
+	USBVNET_DHCP_RES_MAC = 0,	/* a client hardware address */
+	USBVNET_DHCP_RES_SERIAL = 1,	/* the USB device with this serial number */
+	USBVNET_DHCP_RES_SLOT = 2,	/* the first client on this slot */
+};
+
+struct usbvnet_dhcp_reservation {
+	__u32 kind;
+	__u32 ip;
+	__u32 slot;
+	__u8 mac[6];
+	__u16 reserved0;		/* must be 0 */
+	char serial[USBVNET_SERIAL_LEN];
+};
+
+struct usbvnet_dhcp_config {
+	char ifname[USBVNET_IFNAMSIZ];	/* in: instance */
+	__u32 flags;			/* USBVNET_DHCP_* */
+	__u32 subnet;
+	__u32 prefix_len;
+	__u32 host_ip;			/* what the host's own client gets; the server id */
+	__u32 pool_start;
+	__u32 pool_end;
+	__u32 lease_seconds;
+	__u32 decline_seconds;
+	__u32 per_slot_cap;
+	__u32 router;			/* 0 = none */
+	__u32 nr_dns;
+	__u32 dns[USBVNET_DHCP_MAX_DNS];
+	char domain[USBVNET_DHCP_DOMAIN_LEN];
+	__u32 mtu;			/* 0 = not sent */
+	__u32 nr_reservations;
+	struct usbvnet_dhcp_reservation reservations[USBVNET_DHCP_MAX_RESERVATIONS];
+};
+
+/* Counters of the DHCP server, in this order; more may be appended. */
+#define USBVNET_DHCP_COUNTERS \
+	X(received) X(truncated) X(bad_ip) X(bad_udp) X(not_request) X(bad_chaddr) \
+	X(bad_cookie) X(bad_option) X(no_end) X(overload) X(no_msg_type) \
+	X(bad_msg_type) X(relayed) X(disabled) X(reply_too_small) X(discover) \
+	X(request) X(decline) X(release) X(inform) X(offer) X(ack) X(nak) \
+	X(exhausted) X(slot_cap) X(foreign) X(other_server) X(ignored)
+#define USBVNET_DHCP_NR_COUNTERS 28
+
+struct usbvnet_dhcp_stats {
+	char ifname[USBVNET_IFNAMSIZ];	/* in: instance */
+	__u32 leases_bound;		/* leases held now */
+	__u32 nr_counters;		/* USBVNET_DHCP_NR_COUNTERS */
+	__u32 counters[USBVNET_DHCP_NR_COUNTERS];
+};
+
+/*
+ * The lease table, exported or imported as one opaque, versioned,
+ * checksummed blob (at most USBVNET_LEASES_MAX bytes) through a buffer in
+ * user memory. Export with too small a buffer: ENOSPC, len = size needed.
+ * Import checks all of it first and on any error changes nothing (EINVAL).
+ */
+#define USBVNET_LEASES_MAX	(16 + 256 * 80)
+
+struct usbvnet_leases {
+	char ifname[USBVNET_IFNAMSIZ];	/* in: instance */
+	__u64 buf;			/* user pointer */
+	__u32 len;			/* in: buffer size; out: bytes used */
+	__u32 reserved0;		/* must be 0 */
+};
+
 /* Attributes of IFLA_INFO_DATA for "ip link" (kind "usbvnet"). */
 enum {
 	IFLA_USBVNET_UNSPEC,
@@ -130,5 +206,10 @@ enum {
 #define USBVNET_IOC_SET_CONFIG	_IOW(USBVNET_IOC_MAGIC, 0x04, struct usbvnet_config)
 #define USBVNET_IOC_ATTACH	_IOWR(USBVNET_IOC_MAGIC, 0x05, struct usbvnet_attach)
 #define USBVNET_IOC_DETACH	_IOW(USBVNET_IOC_MAGIC, 0x06, struct usbvnet_attach)
+#define USBVNET_IOC_GET_DHCP	_IOWR(USBVNET_IOC_MAGIC, 0x07, struct usbvnet_dhcp_config)
+#define USBVNET_IOC_SET_DHCP	_IOW(USBVNET_IOC_MAGIC, 0x08, struct usbvnet_dhcp_config)
+#define USBVNET_IOC_DHCP_STATS	_IOWR(USBVNET_IOC_MAGIC, 0x09, struct usbvnet_dhcp_stats)
+#define USBVNET_IOC_LEASES_EXPORT _IOWR(USBVNET_IOC_MAGIC, 0x0a, struct usbvnet_leases)
+#define USBVNET_IOC_LEASES_IMPORT _IOW(USBVNET_IOC_MAGIC, 0x0b, struct usbvnet_leases)
 
 #endif /* _UAPI_LINUX_USBVNET_H */

@@ -13,8 +13,13 @@
  *   ioctl-test info           instance counters as key=value lines
  *   ioctl-test slot N         one slot as key=value lines
  *   ioctl-test mode bridge|private
+ *   ioctl-test dhcp           DHCP counters and bound leases as key=value lines
+ *   ioctl-test dhcp-enable 0|1
+ *   ioctl-test dhcp-reserve mac|serial|slot VALUE IP
+ *   ioctl-test leases-export FILE | leases-import FILE
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
@@ -48,6 +53,7 @@ static void expect_errno(const char *name, unsigned long req, void *arg, int wan
 /* Everything readable about the default instance, to compare before/after. */
 struct snapshot {
 	struct usbvnet_config config;
+	struct usbvnet_dhcp_config dhcp;
 	struct usbvnet_slot_info slots[USBVNET_MAX_SLOTS];
 	__u32 slots_used;
 	__u8 mac[6];
@@ -60,7 +66,8 @@ static void snap(struct snapshot *s)
 
 	memset(s, 0, sizeof(*s));
 	memset(&info, 0, sizeof(info));
-	if (ioctl(fd, USBVNET_IOC_INFO, &info) || ioctl(fd, USBVNET_IOC_GET_CONFIG, &s->config)) {
+	if (ioctl(fd, USBVNET_IOC_INFO, &info) || ioctl(fd, USBVNET_IOC_GET_CONFIG, &s->config) ||
+	    ioctl(fd, USBVNET_IOC_GET_DHCP, &s->dhcp)) {
 		perror("snapshot");
 		exit(2);
 	}
@@ -131,6 +138,112 @@ static int set_mode(const char *mode)
 	return 0;
 }
 
+static int print_dhcp(void)
+{
+	static const char *const names[] = {
+#define X(name) #name,
+		USBVNET_DHCP_COUNTERS
+#undef X
+	};
+	struct usbvnet_dhcp_stats st;
+	unsigned int i;
+
+	memset(&st, 0, sizeof(st));
+	if (ioctl(fd, USBVNET_IOC_DHCP_STATS, &st)) {
+		perror("USBVNET_IOC_DHCP_STATS");
+		return 1;
+	}
+	printf("leases_bound=%u\n", st.leases_bound);
+	for (i = 0; i < st.nr_counters && i < USBVNET_DHCP_NR_COUNTERS; i++)
+		printf("%s=%u\n", names[i], st.counters[i]);
+	return 0;
+}
+
+static int dhcp_enable(const char *on)
+{
+	struct usbvnet_dhcp_config c;
+
+	memset(&c, 0, sizeof(c));
+	if (ioctl(fd, USBVNET_IOC_GET_DHCP, &c)) {
+		perror("USBVNET_IOC_GET_DHCP");
+		return 1;
+	}
+	c.flags = atoi(on) ? c.flags | USBVNET_DHCP_ENABLED : c.flags & ~USBVNET_DHCP_ENABLED;
+	if (ioctl(fd, USBVNET_IOC_SET_DHCP, &c)) {
+		perror("USBVNET_IOC_SET_DHCP");
+		return 1;
+	}
+	return 0;
+}
+
+static int dhcp_reserve(const char *kind, const char *value, const char *ip)
+{
+	struct usbvnet_dhcp_config c;
+	struct usbvnet_dhcp_reservation *r;
+	struct in_addr a;
+
+	memset(&c, 0, sizeof(c));
+	if (ioctl(fd, USBVNET_IOC_GET_DHCP, &c) || c.nr_reservations >= USBVNET_DHCP_MAX_RESERVATIONS ||
+	    !inet_aton(ip, &a)) {
+		fprintf(stderr, "cannot add a reservation\n");
+		return 1;
+	}
+	r = &c.reservations[c.nr_reservations++];
+	r->ip = ntohl(a.s_addr);
+	if (!strcmp(kind, "mac")) {
+		r->kind = USBVNET_DHCP_RES_MAC;
+		if (sscanf(value, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &r->mac[0], &r->mac[1], &r->mac[2],
+			   &r->mac[3], &r->mac[4], &r->mac[5]) != 6)
+			return 1;
+	} else if (!strcmp(kind, "serial")) {
+		r->kind = USBVNET_DHCP_RES_SERIAL;
+		strncpy(r->serial, value, sizeof(r->serial) - 1);
+	} else {
+		r->kind = USBVNET_DHCP_RES_SLOT;
+		r->slot = (__u32)atoi(value);
+	}
+	if (ioctl(fd, USBVNET_IOC_SET_DHCP, &c)) {
+		perror("USBVNET_IOC_SET_DHCP");
+		return 1;
+	}
+	return 0;
+}
+
+static int leases(const char *how, const char *path)
+{
+	static unsigned char buf[USBVNET_LEASES_MAX];
+	struct usbvnet_leases ul;
+	FILE *f;
+
+	memset(&ul, 0, sizeof(ul));
+	ul.buf = (unsigned long)buf;
+	if (!strcmp(how, "leases-export")) {
+		ul.len = sizeof(buf);
+		if (ioctl(fd, USBVNET_IOC_LEASES_EXPORT, &ul)) {
+			perror("USBVNET_IOC_LEASES_EXPORT");
+			return 1;
+		}
+		f = fopen(path, "wb");
+		if (!f || fwrite(buf, 1, ul.len, f) != ul.len || fclose(f)) {
+			perror(path);
+			return 1;
+		}
+		return 0;
+	}
+	f = fopen(path, "rb");
+	if (!f) {
+		perror(path);
+		return 1;
+	}
+	ul.len = (__u32)fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	if (ioctl(fd, USBVNET_IOC_LEASES_IMPORT, &ul)) {
+		perror("USBVNET_IOC_LEASES_IMPORT");
+		return 1;
+	}
+	return 0;
+}
+
 static int bad_requests(const char *lower);
 
 int main(int argc, char **argv)
@@ -148,9 +261,18 @@ int main(int argc, char **argv)
 		return print_slot(argv[2]);
 	if (!strcmp(cmd, "mode") && argc > 2)
 		return set_mode(argv[2]);
+	if (!strcmp(cmd, "dhcp"))
+		return print_dhcp();
+	if (!strcmp(cmd, "dhcp-enable") && argc > 2)
+		return dhcp_enable(argv[2]);
+	if (!strcmp(cmd, "dhcp-reserve") && argc > 4)
+		return dhcp_reserve(argv[2], argv[3], argv[4]);
+	if ((!strcmp(cmd, "leases-export") || !strcmp(cmd, "leases-import")) && argc > 2)
+		return leases(cmd, argv[2]);
 	if (!strcmp(cmd, "bad"))
 		return bad_requests(argc > 2 ? argv[2] : "");
-	fprintf(stderr, "usage: ioctl-test info | slot N | mode bridge|private | bad [LOWER]\n");
+	fprintf(stderr, "usage: ioctl-test info | slot N | mode bridge|private | dhcp |\n"
+			"       dhcp-enable 0|1 | leases-export FILE | leases-import FILE | bad [LOWER]\n");
 	return 2;
 }
 
@@ -205,6 +327,30 @@ static int bad_requests(const char *lower)
 	cfg.drivers = USBVNET_DRV_ALL;
 	cfg.reserved0 = 1;
 	expect_errno("non-zero reserved field is EINVAL", USBVNET_IOC_SET_CONFIG, &cfg, EINVAL);
+
+	{
+		struct usbvnet_dhcp_config dc;
+		struct usbvnet_leases ul;
+		static unsigned char junk[64];
+
+		memset(&dc, 0, sizeof(dc));
+		if (ioctl(fd, USBVNET_IOC_GET_DHCP, &dc))
+			return 2;
+		dc.pool_start = dc.subnet - 5;	/* outside its subnet */
+		expect_errno("DHCP pool outside the subnet is EINVAL", USBVNET_IOC_SET_DHCP, &dc, EINVAL);
+		dc.pool_start = dc.host_ip;
+		expect_errno("DHCP pool holding the host address is EINVAL", USBVNET_IOC_SET_DHCP, &dc, EINVAL);
+		memset(&ul, 0, sizeof(ul));
+		ul.buf = (unsigned long)junk;
+		ul.len = sizeof(junk);
+		memset(junk, 0x5a, sizeof(junk));
+		expect_errno("a corrupt lease table is EINVAL", USBVNET_IOC_LEASES_IMPORT, &ul, EINVAL);
+		ul.len = 1 << 20;
+		expect_errno("an oversized lease table is EINVAL", USBVNET_IOC_LEASES_IMPORT, &ul, EINVAL);
+		ul.len = 4;
+		expect_errno("a too-small export buffer is ENOSPC", USBVNET_IOC_LEASES_EXPORT, &ul, ENOSPC);
+		result(ul.len >= 16, "and says the size it needs", 0);
+	}
 
 	memset(&at, 0, sizeof(at));
 	strcpy(at.lower, "nosuch9");

@@ -1,0 +1,307 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The DHCP server of an instance: catches DHCP requests on their way in
+ * (from a slot's device, or from the host's own client on the usbvnet
+ * interface), lets the portable core answer them, and sends each answer
+ * back the way its request came. Also its settings and lease table for the
+ * control interface. Every call into the core holds dhcp_lock.
+ */
+#include <linux/etherdevice.h>
+#include <linux/skbuff.h>
+#include <linux/slab.h>
+#include <linux/timekeeping.h>
+#include <linux/uaccess.h>
+
+#include "usbvnet_priv.h"
+
+static u32 usbvnet_dhcp_now(void)
+{
+	return (u32)ktime_get_boottime_seconds();
+}
+
+/* vn is zeroed: an empty lease table. The config is built in place (2.8 KiB). */
+void usbvnet_dhcp_setup(struct usbvnet *vn, bool enabled)
+{
+	struct uvn_dhcp_config *c = &vn->dhcp.cfg;
+
+	spin_lock_init(&vn->dhcp_lock);
+	uvn_dhcp_config_default(c);
+	if (enabled)
+		c->flags |= UVN_DHCP_ENABLED;
+	/* A placeholder until register time gives the real MAC. */
+	c->server_mac[0] = 0x02;
+	c->server_mac[5] = 0x01;
+	WARN_ON(uvn_dhcp_configure(&vn->dhcp, c, NULL));
+	vn->dhcp_on = enabled;
+}
+
+void usbvnet_dhcp_set_mac(struct usbvnet *vn, const u8 *mac)
+{
+	spin_lock_bh(&vn->dhcp_lock);
+	ether_addr_copy(vn->dhcp.cfg.server_mac, mac);
+	spin_unlock_bh(&vn->dhcp_lock);
+}
+
+/* Is this a frame for the server? Cheap: only looks at the headers. */
+static bool usbvnet_dhcp_wanted(struct usbvnet *vn, struct sk_buff *skb, unsigned int offset)
+{
+	u8 head[ETH_HLEN + 60 + 8];	/* Ethernet, longest IPv4 header, UDP */
+	unsigned int len = min_t(unsigned int, sizeof(head), skb->len + offset);
+	const u8 *p;
+
+	if (!READ_ONCE(vn->dhcp_on))
+		return false;
+	/* offset: how far skb->data is past the Ethernet header. */
+	p = skb_header_pointer(skb, -(int)offset, len, head);
+	return p && uvn_dhcp_is_request(p, len);
+}
+
+/*
+ * Runs the core on a frame whose Ethernet header starts offset bytes before
+ * skb->data, and returns the reply in a new skb (data at its Ethernet
+ * header), or NULL.
+ */
+static struct sk_buff *usbvnet_dhcp_answer(struct usbvnet *vn, struct sk_buff *skb,
+					   unsigned int offset, u32 slot, const char *serial)
+{
+	struct sk_buff *reply;
+	int len;
+
+	if (skb_linearize(skb))
+		return NULL;
+	reply = alloc_skb(NET_IP_ALIGN + UVN_DHCP_REPLY_MAX, GFP_ATOMIC);
+	if (!reply)
+		return NULL;
+	skb_reserve(reply, NET_IP_ALIGN);
+
+	spin_lock_bh(&vn->dhcp_lock);
+	len = uvn_dhcp_handle(&vn->dhcp, slot, serial, skb->data - offset, skb->len + offset,
+			      reply->data, UVN_DHCP_REPLY_MAX, usbvnet_dhcp_now());
+	spin_unlock_bh(&vn->dhcp_lock);
+	if (len <= 0) {
+		kfree_skb(reply);
+		return NULL;
+	}
+	skb_put(reply, len);
+	skb_reset_mac_header(reply);
+	skb_set_network_header(reply, ETH_HLEN);
+	reply->protocol = htons(ETH_P_IP);
+	return reply;
+}
+
+/*
+ * A frame from a slot's device (skb->data past the Ethernet header). True
+ * if the server took it; its answer goes back to the same slot.
+ */
+bool usbvnet_dhcp_from_slot(struct usbvnet *vn, struct usbvnet_port *port, struct sk_buff *skb)
+{
+	struct sk_buff *reply;
+	unsigned int len;
+
+	if (likely(!usbvnet_dhcp_wanted(vn, skb, ETH_HLEN)))
+		return false;
+	reply = usbvnet_dhcp_answer(vn, skb, ETH_HLEN, port->slot, port->id.serial);
+	consume_skb(skb);
+	if (!reply)
+		return true;
+	len = reply->len;
+	reply->dev = port->lower;
+	if (dev_queue_xmit(reply) == NET_XMIT_SUCCESS)
+		usbvnet_count_tx(port->stats, len);
+	else
+		usbvnet_count(port->stats, tx_dropped);
+	return true;
+}
+
+/*
+ * A frame the host sends on the usbvnet interface (skb->data at the
+ * Ethernet header). True if the server took it; its answer is received by
+ * the host as if a device had sent it.
+ */
+bool usbvnet_dhcp_from_host(struct usbvnet *vn, struct sk_buff *skb)
+{
+	struct sk_buff *reply;
+
+	if (likely(!usbvnet_dhcp_wanted(vn, skb, 0)))
+		return false;
+	reply = usbvnet_dhcp_answer(vn, skb, 0, UVN_DHCP_HOST, NULL);
+	consume_skb(skb);
+	if (!reply)
+		return true;
+	reply->protocol = eth_type_trans(reply, vn->dev);
+	usbvnet_count_rx(vn->stats, reply->len + ETH_HLEN);
+	netif_rx(reply);
+	return true;
+}
+
+void usbvnet_dhcp_slot_gone(struct usbvnet *vn, u32 slot)
+{
+	spin_lock_bh(&vn->dhcp_lock);
+	uvn_dhcp_slot_gone(&vn->dhcp, slot);
+	spin_unlock_bh(&vn->dhcp_lock);
+}
+
+/* ---- control interface (RTNL held) ------------------------------------------ */
+
+int usbvnet_dhcp_get_config(struct usbvnet *vn, struct usbvnet_dhcp_config *uc)
+{
+	struct uvn_dhcp_config *c;
+	u32 i;
+
+	c = kmalloc(sizeof(*c), GFP_KERNEL);
+	if (!c)
+		return -ENOMEM;
+	spin_lock_bh(&vn->dhcp_lock);
+	*c = vn->dhcp.cfg;
+	spin_unlock_bh(&vn->dhcp_lock);
+
+	memset(uc, 0, sizeof(*uc));
+	strscpy(uc->ifname, vn->dev->name, sizeof(uc->ifname));
+	uc->flags = c->flags;
+	uc->subnet = c->subnet;
+	uc->prefix_len = c->prefix_len;
+	uc->host_ip = c->host_ip;
+	uc->pool_start = c->pool_start;
+	uc->pool_end = c->pool_end;
+	uc->lease_seconds = c->lease_seconds;
+	uc->decline_seconds = c->decline_seconds;
+	uc->per_slot_cap = c->per_slot_cap;
+	uc->router = c->router;
+	uc->nr_dns = c->nr_dns;
+	memcpy(uc->dns, c->dns, sizeof(uc->dns));
+	memcpy(uc->domain, c->domain, sizeof(uc->domain));
+	uc->mtu = c->mtu;
+	uc->nr_reservations = c->nr_reservations;
+	for (i = 0; i < c->nr_reservations && i < USBVNET_DHCP_MAX_RESERVATIONS; i++) {
+		const struct uvn_dhcp_reservation *r = &c->reservations[i];
+
+		uc->reservations[i].kind = r->kind;
+		uc->reservations[i].ip = r->ip;
+		uc->reservations[i].slot = r->slot;
+		ether_addr_copy(uc->reservations[i].mac, r->mac);
+		memcpy(uc->reservations[i].serial, r->serial, sizeof(r->serial));
+	}
+	kfree(c);
+	return 0;
+}
+
+int usbvnet_dhcp_set_config(struct usbvnet *vn, const struct usbvnet_dhcp_config *uc)
+{
+	struct uvn_dhcp_config *c;
+	const char *why = NULL;
+	u32 i;
+	int err;
+
+	if (uc->nr_reservations > USBVNET_DHCP_MAX_RESERVATIONS || uc->nr_dns > USBVNET_DHCP_MAX_DNS)
+		return -EINVAL;
+	for (i = 0; i < uc->nr_reservations; i++)
+		if (uc->reservations[i].reserved0)
+			return -EINVAL;
+	c = kzalloc(sizeof(*c), GFP_KERNEL);
+	if (!c)
+		return -ENOMEM;
+	c->flags = uc->flags;
+	ether_addr_copy(c->server_mac, vn->dev->dev_addr);
+	c->subnet = uc->subnet;
+	c->prefix_len = uc->prefix_len;
+	c->host_ip = uc->host_ip;
+	c->pool_start = uc->pool_start;
+	c->pool_end = uc->pool_end;
+	c->lease_seconds = uc->lease_seconds;
+	c->decline_seconds = uc->decline_seconds;
+	c->per_slot_cap = uc->per_slot_cap;
+	c->router = uc->router;
+	c->nr_dns = uc->nr_dns;
+	memcpy(c->dns, uc->dns, sizeof(c->dns));
+	memcpy(c->domain, uc->domain, sizeof(c->domain));
+	c->mtu = uc->mtu;
+	c->nr_reservations = uc->nr_reservations;
+	for (i = 0; i < uc->nr_reservations; i++) {
+		const struct usbvnet_dhcp_reservation *r = &uc->reservations[i];
+
+		c->reservations[i].kind = r->kind;
+		c->reservations[i].ip = r->ip;
+		c->reservations[i].slot = r->slot;
+		ether_addr_copy(c->reservations[i].mac, r->mac);
+		memcpy(c->reservations[i].serial, r->serial, sizeof(r->serial));
+	}
+
+	spin_lock_bh(&vn->dhcp_lock);
+	err = usbvnet_errno(uvn_dhcp_configure(&vn->dhcp, c, &why));
+	if (!err)
+		WRITE_ONCE(vn->dhcp_on, !!(c->flags & UVN_DHCP_ENABLED));
+	spin_unlock_bh(&vn->dhcp_lock);
+	if (err)
+		netdev_dbg(vn->dev, "DHCP settings refused: %s\n", why);
+	kfree(c);
+	return err;
+}
+
+void usbvnet_dhcp_get_stats(struct usbvnet *vn, struct usbvnet_dhcp_stats *st)
+{
+	const struct uvn_dhcp_counters *c = &vn->dhcp.counters;
+	u32 now = usbvnet_dhcp_now(), i, n = 0;
+
+	memset(st, 0, sizeof(*st));
+	strscpy(st->ifname, vn->dev->name, sizeof(st->ifname));
+	st->nr_counters = USBVNET_DHCP_NR_COUNTERS;
+	spin_lock_bh(&vn->dhcp_lock);
+#define X(name) st->counters[n++] = c->name;
+	USBVNET_DHCP_COUNTERS
+#undef X
+	for (i = 0; i < UVN_DHCP_LEASES; i++)
+		if (uvn_dhcp_lease_state(&vn->dhcp.leases[i], now) == UVN_DHCP_BOUND)
+			st->leases_bound++;
+	spin_unlock_bh(&vn->dhcp_lock);
+}
+
+int usbvnet_dhcp_export(struct usbvnet *vn, struct usbvnet_leases *ul)
+{
+	u8 *buf;
+	int len, err = 0;
+
+	if (ul->reserved0)
+		return -EINVAL;
+	buf = kvmalloc(UVN_DHCP_EXPORT_MAX, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	spin_lock_bh(&vn->dhcp_lock);
+	len = uvn_dhcp_export(&vn->dhcp, buf, UVN_DHCP_EXPORT_MAX, usbvnet_dhcp_now());
+	spin_unlock_bh(&vn->dhcp_lock);
+	if (len < 0) {
+		err = usbvnet_errno(len);
+	} else if ((u32)len > ul->len) {
+		err = -ENOSPC;
+		ul->len = len;
+	} else if (copy_to_user(u64_to_user_ptr(ul->buf), buf, len)) {
+		err = -EFAULT;
+	} else {
+		ul->len = len;
+	}
+	kvfree(buf);
+	return err;
+}
+
+int usbvnet_dhcp_import(struct usbvnet *vn, const struct usbvnet_leases *ul)
+{
+	const char *why = NULL;
+	u8 *buf;
+	int err;
+
+	if (ul->reserved0 || ul->len > UVN_DHCP_EXPORT_MAX)
+		return -EINVAL;
+	buf = kvmalloc(max_t(u32, ul->len, 1), GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	if (copy_from_user(buf, u64_to_user_ptr(ul->buf), ul->len)) {
+		kvfree(buf);
+		return -EFAULT;
+	}
+	spin_lock_bh(&vn->dhcp_lock);
+	err = usbvnet_errno(uvn_dhcp_import(&vn->dhcp, buf, ul->len, usbvnet_dhcp_now(), &why));
+	spin_unlock_bh(&vn->dhcp_lock);
+	if (err)
+		netdev_dbg(vn->dev, "lease table refused: %s\n", why);
+	kvfree(buf);
+	return err;
+}
