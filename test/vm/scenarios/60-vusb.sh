@@ -130,7 +130,12 @@ ip link set "$ncm_if" up
 check_wait "ECM: carrier" 10 carrier "$ecm_if"
 check "ECM: ping the emulated peer 192.168.77.2" ping -c 3 -i 0.3 -W 3 -I "$ecm_if" 192.168.77.2
 check "ECM: 1400-byte pings" ping -c 3 -i 0.3 -s 1400 -W 3 -I "$ecm_if" 192.168.77.2
-check_wait "NCM: carrier" 10 carrier "$ncm_if"
+check_wait "NCM: carrier" 20 carrier "$ncm_if"
+carrier "$ncm_if" || {
+	echo "    NCM diagnostics: carrier_changes $(cat "/sys/class/net/$ncm_if/carrier_changes")," \
+		"operstate $(cat "/sys/class/net/$ncm_if/operstate"), runtime PM $(cat "/sys/bus/usb/devices/$ncm/power/runtime_status")" \
+		"($(cat "/sys/bus/usb/devices/$ncm/power/control"))"
+}
 check "NCM: ping the emulated peer 192.168.78.2" ping -c 3 -i 0.3 -W 3 -I "$ncm_if" 192.168.78.2
 
 # ---- ACM: cdc_acm, echo through the tty -------------------------------------
@@ -216,7 +221,8 @@ check_wait "server gone: the composite left the client" 20 gone 1209:0001
 check_wait "server gone: its slot is freed" 20 sh -c '! ls -d /sys/class/net/usbvnet0/lower_* >/dev/null 2>&1'
 check_wait "server gone: no vhci port in use" 10 no_ports_used
 check "server gone: control socket removed" test ! -e "$ctl"
-check "server gone: no cdc netdevs left" sh -c '! ls /sys/bus/usb/drivers/cdc_ether/ /sys/bus/usb/drivers/cdc_ncm/ /sys/bus/usb/drivers/cdc_acm/ | grep -q ":"'
+check "server gone: cdc_ether, cdc_ncm, cdc_acm bound to nothing" \
+	sh -c '! ls -d /sys/bus/usb/drivers/cdc_ether/*:* /sys/bus/usb/drivers/cdc_ncm/*:* /sys/bus/usb/drivers/cdc_acm/*:* 2>/dev/null | grep -q .'
 echo "--- vhci/usbip kernel log lines"
 kmsg_since_mark | grep -E 'vhci|usbip' | sed 's/^/    /' | tail -n 40
 echo "--- server log (tail)"
