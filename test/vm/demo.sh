@@ -16,6 +16,7 @@
 #   test/vm/demo.sh            on the host (KVER from the environment or the
 #                              newest in /lib/modules)
 #   test/vm/demo.sh --guest    what runs inside the VM
+#   DEMO_NO_MODULE=1 test/vm/demo.sh   the direct variant even if built
 set -euo pipefail
 
 if [ "${1:-}" != --guest ]; then
@@ -29,7 +30,7 @@ if [ "${1:-}" != --guest ]; then
 	# Live console, kernel messages kept quiet (the console log has them).
 	rc=0
 	VM_LIVE=1 VM_LOGLEVEL=1 VM_TIMEOUT=${VM_TIMEOUT:-600} \
-		vm_run demo 'bash "$USBVNET_SRC/test/vm/demo.sh" --guest' || rc=$?
+		vm_run demo "DEMO_NO_MODULE=${DEMO_NO_MODULE:-0} bash \"\$USBVNET_SRC/test/vm/demo.sh\" --guest" || rc=$?
 	case $rc in
 	0) echo "demo: done (console log: ${VM_RUN_DIR#"$VM_TOP"/}/console.log)" ;;
 	124) echo "demo: the VM timed out"; vm_console_tail 30 ;;
@@ -50,7 +51,9 @@ say "usbvnet lab: kernel $(uname -r), $(nproc) CPUs"
 lab_init 3
 
 mode=direct
-if usbvnet_have_module; then
+if [ "${DEMO_NO_MODULE:-0}" = 1 ]; then
+	echo "demo: DEMO_NO_MODULE=1: showing the devices directly"
+elif usbvnet_have_module; then
 	if usbvnet_load; then
 		mode=usbvnet
 		pp ip link set usbvnet0 up
