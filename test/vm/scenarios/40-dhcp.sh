@@ -63,6 +63,7 @@ plug_again
 check "replugged device gets the same address" bash -c "$(declare -f dhcp lease_ip); hook=$hook UDHCPC_OUT=$UDHCPC_OUT dhcp dev-e1 $e1_if && [ \$(lease_ip dev-e1) = $e1_ip ]"
 released=$(counter release)
 # A client that releases on exit (-R), stopped the way a service manager does.
+rm -f "$UDHCPC_OUT/lease.dev-e1"
 ip netns exec dev-e1 udhcpc -i "$e1_if" -f -R -t 4 -T 1 -A 1 -s "$hook" >/dev/null 2>&1 &
 client=$!
 wait_for 10 grep -q bound "$UDHCPC_OUT/lease.dev-e1"
