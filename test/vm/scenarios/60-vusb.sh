@@ -71,6 +71,9 @@ echo_through() {
 	[ "$got" = "$text" ] || { echo "sent '$text', read back '$got'"; return 1; }
 }
 
+# Where the time goes (node start-up dominates under TCG).
+phase() { echo "60-vusb: ${SECONDS}s: $*"; }
+
 [ -f "$USBVNET_SRC/cli/dist/commands/vusb/serve.js" ] || { echo "FAIL $SCENARIO: cli not built (make cli)"; exit 1; }
 # Each node start costs ~5 s from tmpfs, 20-50 s over 9p: unpack the CLI.
 cli_runtime_unpack
@@ -80,6 +83,7 @@ modprobe -a vhci-hcd cdc_ether cdc_ncm cdc_acm
 kmsg_mark "vusb"
 
 # ---- serve four devices ------------------------------------------------------
+phase "serve four devices"
 # node itself, not a function: $! must be the server's pid for kill.
 node "$CLI_ROOT/cli/bin/run.js" vusb serve "$V/ecm.json" "$V/ncm.json" "$V/acm.json" "$V/ecm2.json" --control "$ctl" \
 	--responder 192.168.77.2 --responder 192.168.78.2 --responder 192.168.79.2 >"$slog" 2>&1 &
@@ -90,6 +94,7 @@ check "serve: control socket is 0600" test "$(stat -c %a "$ctl")" = 600
 check "serve: usbip list sees 4 devices" test "$(usbip list -r 127.0.0.1 2>/dev/null | grep -c '(1209:')" = 4
 
 # ---- attach three at once: ECM and NCM with vusb attach, ACM with usbip --
+phase "attach three at once: ECM and NCM with vusb attach, ACM with usbip"
 # Node start-up dominates under TCG, so independent commands run together;
 # three attaches racing for vhci ports also exercises the port choice.
 # (Never a bare `wait`: the server is a background job too.)
@@ -116,6 +121,7 @@ check "attach 1-1: on a vhci_hcd bus" test -n "$(readlink -f "/sys/bus/usb/devic
 check "usbip port lists the vusb attachments" sh -c "usbip port | grep -qF 'usbip://127.0.0.1:3240/1-1'"
 
 # ---- ECM: cdc_ether, ping -------------------------------------------------
+phase "ECM: cdc_ether, ping"
 check_wait "ECM: cdc_ether bound to $ecm:1.0" 20 test "$(driver_of "$ecm:1.0")" = cdc_ether
 ecm_if=$(netdev_of "$ecm:1.0")
 check "ECM: netdev with the hostMac 02:76:00:00:00:01" test "$(cat "/sys/class/net/$ecm_if/address")" = 02:76:00:00:00:01
@@ -123,6 +129,7 @@ ip addr add 192.168.77.1/24 dev "$ecm_if"
 ip link set "$ecm_if" up
 
 # ---- NCM: cdc_ncm, ping ---------------------------------------------------
+phase "NCM: cdc_ncm, ping"
 check_wait "NCM: cdc_ncm bound to $ncm:1.0" 20 test "$(driver_of "$ncm:1.0")" = cdc_ncm
 ncm_if=$(netdev_of "$ncm:1.0")
 ip addr add 192.168.78.1/24 dev "$ncm_if"
@@ -131,6 +138,7 @@ check_wait "ECM: carrier" 10 carrier "$ecm_if"
 check "ECM: ping the emulated peer 192.168.77.2" ping -c 3 -i 0.3 -W 3 -I "$ecm_if" 192.168.77.2
 check "ECM: 1400-byte pings" ping -c 3 -i 0.3 -s 1400 -W 3 -I "$ecm_if" 192.168.77.2
 check_wait "NCM: carrier" 20 carrier "$ncm_if"
+phase "NCM carrier seen"
 carrier "$ncm_if" || {
 	echo "    NCM diagnostics: carrier_changes $(cat "/sys/class/net/$ncm_if/carrier_changes")," \
 		"operstate $(cat "/sys/class/net/$ncm_if/operstate"), runtime PM $(cat "/sys/bus/usb/devices/$ncm/power/runtime_status")" \
@@ -139,6 +147,7 @@ carrier "$ncm_if" || {
 check "NCM: ping the emulated peer 192.168.78.2" ping -c 3 -i 0.3 -W 3 -I "$ncm_if" 192.168.78.2
 
 # ---- ACM: cdc_acm, echo through the tty -------------------------------------
+phase "ACM: cdc_acm, echo through the tty"
 check_wait "ACM: 1209:0003 enumerated" 20 usb_of 1209:0003
 acm=$(usb_of 1209:0003)
 check "ACM: full speed" test "$(cat "/sys/bus/usb/devices/$acm/speed")" = 12
@@ -152,6 +161,7 @@ check "server: 1-1 1-2 1-3 imported" serve_says "vusb: 1-3 imported by"
 acm_port=$(usbip port | awk '/^Port [0-9]+:/ { p = $2 } index($0, "/1-3") { sub(":", "", p); print p + 0; exit }')
 
 # ---- unplug from the server side, detach from the client side, together -----
+phase "unplug from the server side, detach from the client side, together"
 #   NCM: vusb unplug 1-2 (server)   ECM: vusb detach 1-1 (busid)
 #   ACM (stock-attached): vusb detach <port>
 vusb unplug 1-2 --control "$ctl" >"$work/unplug.out" 2>&1 & unplug_job=$!
@@ -174,6 +184,7 @@ check "no vhci port in use" no_ports_used
 check_wait "server: 1-1 and 1-3 released" 20 sh -c "grep -qF 'vusb: 1-1 released by' '$slog' && grep -qF 'vusb: 1-3 released by' '$slog'"
 
 # ---- list and set together ----------------------------------------------
+phase "list and set together"
 vusb list --control "$ctl" --json >"$work/list.json" 2>/dev/null & list_job=$!
 vusb set 1-1 --functions ecm,acm --control "$ctl" >"$work/set.out" 2>&1 & set_job=$!
 wait "$set_job"; check "set 1-1 --functions ecm,acm" test $? = 0
@@ -183,6 +194,7 @@ check "list: 1-1 1-3 1-4 free, 1-2 unplugged" \
 check "list: the ECM peer as given" test "$(jq -r '.devices[0].functions[0].peer.ipv4' "$work/list.json")" = 192.168.77.2
 
 # ---- with usbvnet loaded: the re-defined 1-1 and the ECM 1-4 land in slots --
+phase "with usbvnet loaded: the re-defined 1-1 and the ECM 1-4 land in slots"
 if usbvnet_have_module; then
 	usbvnet_load
 else
@@ -213,6 +225,7 @@ check_wait "usbvnet: its slot is freed" 20 test ! -e "/sys/class/net/usbvnet0/lo
 check_wait "usbvnet: the emulated ECM left" 20 gone 1209:0004
 
 # ---- a stopped server frees everything -------------------------------------
+phase "a stopped server frees everything"
 kill "$serve_pid"
 wait "$serve_pid"
 check "serve: exits 0 on SIGTERM" test $? = 0
@@ -223,6 +236,7 @@ check_wait "server gone: no vhci port in use" 10 no_ports_used
 check "server gone: control socket removed" test ! -e "$ctl"
 check "server gone: cdc_ether, cdc_ncm, cdc_acm bound to nothing" \
 	sh -c '! ls -d /sys/bus/usb/drivers/cdc_ether/*:* /sys/bus/usb/drivers/cdc_ncm/*:* /sys/bus/usb/drivers/cdc_acm/*:* 2>/dev/null | grep -q .'
+phase "done"
 echo "--- vhci/usbip kernel log lines"
 kmsg_since_mark | grep -E 'vhci|usbip' | sed 's/^/    /' | tail -n 40
 echo "--- server log (tail)"
