@@ -4,7 +4,7 @@
 #
 #   host netns                                dev-<kind> netns
 #   ┌───────────────────────────────┐        ┌──────────────────────────┐
-#   │ usbvnet0 192.168.77.1/24      │        │ dev-ecm   192.168.77.10+s│
+#   │ usbvnet0 100.127.254.1 (DHCP) │        │ dev-ecm   DHCP lease     │
 #   │   slot s  cdc_ether   ════════╪═ USB ══╪═ usbN (ECM gadget)       │
 #   │   slot s  cdc_ncm     ════════╪═ USB ══╪═ dev-ncm   (NCM gadget)  │
 #   │   slot s  rndis_host  ════════╪═ USB ══╪═ dev-rndis (RNDIS gadget)│
@@ -56,8 +56,9 @@ if [ "${DEMO_NO_MODULE:-0}" = 1 ]; then
 elif usbvnet_have_module; then
 	if usbvnet_load; then
 		mode=usbvnet
+		say "usbvnet0 exists before any device: carrier off, a stable MAC"
 		pp ip link set usbvnet0 up
-		pp ip addr add 192.168.77.1/24 dev usbvnet0
+		ip -br link show usbvnet0
 	else
 		echo "demo: usbvnet.ko did not give usbvnet0; showing the devices directly"
 	fi
@@ -83,17 +84,6 @@ if have_cli && [ -f "$VM_LIB/cli-runtime.sh" ]; then
 	cli_runtime_unpack || true
 fi
 
-# The slot a host-side netdev is in, from one "usbvnet slots --json" (node
-# is slow to start under TCG), else the order of plugging (auto-attach takes
-# the first free slot).
-slots_json=
-slot_of() {
-	local hif=$1 fallback=$2 s=
-	[ -z "$slots_json" ] ||
-		s=$(jq -r --arg n "$hif" '.slots[] | select(.netdev == $n) | .slot' <<<"$slots_json" 2>/dev/null) || s=
-	echo "${s:-$fallback}"
-}
-
 attached() { ip -o link show "$1" | grep -q 'master usbvnet0'; }
 
 if [ "$mode" = usbvnet ]; then
@@ -101,15 +91,19 @@ if [ "$mode" = usbvnet ]; then
 		hif=$(gadget_host_if "$k")
 		wait_for 10 attached "$hif" || echo "demo: $hif is not attached to usbvnet0"
 	done
-	! have_cli || slots_json=$(usbvnet_cli slots --json 2>/dev/null) || slots_json=
-	i=0
+	# Zero configuration: the driver's own DHCP server addresses the host
+	# and every device.
+	hook=$USBVNET_SRC/test/vm/tools/udhcpc.script
+	export UDHCPC_OUT=/tmp
+	say "DHCP from the driver: the host's client on usbvnet0, then each device"
+	pp udhcpc -i usbvnet0 -n -q -t 5 -T 1 -A 1 -s "$hook" 2>&1 | grep -v '^udhcpc: \(started\|broadcasting\)' || true
 	for k in "${kinds[@]}"; do
-		hif=$(gadget_host_if "$k")
-		slot=$(slot_of "$hif" "$i")
-		gadget_netns "$k" "192.168.77.$((10 + slot))/24"
+		gadget_netns "$k"
 		gadget_wait_carrier "$k" 10 || true
-		i=$((i + 1))
+		ip netns exec "dev-$k" udhcpc -i "$(gadget_dev_if "$k")" -n -q -t 5 -T 1 -A 1 -s "$hook" 2>&1 |
+			sed -n "s/^udhcpc: lease of/demo: $k got/p"
 	done
+	ip -br addr show usbvnet0
 	say "ip -d link show usbvnet0"
 	ip -d link show usbvnet0
 	say "slots"
