@@ -79,7 +79,7 @@ struct usbvnet_info {
 	__u8 reserved0;
 	__u32 mode;
 	__u32 max_slots;
-	__u32 slots_used;		/* bitmask of attached slots */
+	__u32 slots_used;		/* bitmask of attached slots (not a count) */
 	__u32 nr_instances;
 	__u64 refused_full;		/* devices not attached: no free slot */
 	__u64 refused_rules;		/* devices not attached: denied by rules */
@@ -199,6 +199,26 @@ enum {
 };
 #define IFLA_USBVNET_MAX (__IFLA_USBVNET_MAX - 1)
 
+/*
+ * Requests and their errors, besides EINVAL for a wrong size, an unterminated
+ * name or a non-zero reserved field, EFAULT, ENOMEM, and ENODEV for an
+ * instance that does not exist:
+ *   INFO, SLOT_INFO (EINVAL: slot out of range; a free slot is not an error,
+ *     in_use is 0), GET_CONFIG, GET_DHCP, DHCP_STATS: no privilege needed.
+ *   SET_CONFIG: EINVAL for any bad field (nothing is applied); errors of
+ *     changing the MAC (EADDRNOTAVAIL, EBUSY).
+ *   ATTACH: ENODEV (no such netdev), EBUSY (the netdev is already attached,
+ *     bridged or bonded, or the wanted slot is taken), ENOSPC (no free slot),
+ *     ELOOP (a usbvnet interface), EXDEV (another namespace), EINVAL (not
+ *     Ethernet). slot = USBVNET_ANY_SLOT takes the slot this device's USB
+ *     serial held before if free, else the lowest free slot no absent device
+ *     is pinned to, else the lowest free slot.
+ *   DETACH: by slot, or by netdev name with slot = USBVNET_ANY_SLOT; ENOENT
+ *     (nothing attached there), ENODEV (no such netdev).
+ *   SET_DHCP, LEASES_IMPORT: EINVAL for any bad field or table (nothing is
+ *     applied). LEASES_EXPORT: ENOSPC with len set to the size needed.
+ *   Every change needs CAP_NET_ADMIN in the caller's network namespace: EPERM.
+ */
 #define USBVNET_IOC_MAGIC	0xb8
 #define USBVNET_IOC_INFO	_IOWR(USBVNET_IOC_MAGIC, 0x01, struct usbvnet_info)
 #define USBVNET_IOC_SLOT_INFO	_IOWR(USBVNET_IOC_MAGIC, 0x02, struct usbvnet_slot_info)
