@@ -7,7 +7,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../vm/lib/vm.sh"
 vm_setup && vm_initramfs || exit 1
 status=0
-for b in "${@:-$here/bridge-throughput.sh}"; do
+(($#)) || set -- "$here/bridge-throughput.sh" "$here/dhcp-rate.sh" "$here/dhcp-cable-in.sh"
+for b in "$@"; do
 	name=bench-$(basename "$b" .sh)
 	VM_TIMEOUT=${VM_TIMEOUT:-900} vm_run "$name" "bash $(printf %q "test/bench/$(basename "$b")")" || status=1
 	cat "$VM_RUN_DIR/output.log" 2>/dev/null | grep -v '^lab: '

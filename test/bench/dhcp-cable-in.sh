@@ -1,0 +1,214 @@
+# Guest side of `make bench`: cable-in to "the device holds a lease", timed
+# from the write to the gadget's UDC file (the cable going in) to udhcpc in
+# the device's namespace reporting its lease. Three ways in the same guest,
+# interleaved round by round, each with a fresh lease table (a new device):
+#   usbvnet         the module loaded, usbvnet0 up; its in-driver server
+#   dnsmasq-noping  no module: dnsmasq --no-ping already running; a hotplug
+#                   watcher gives the device's host-side netdev its address
+#                   and brings it up as soon as it registers
+#   dnsmasq         the same, dnsmasq as shipped (it pings an address
+#                   before offering it)
+# Prints medians and usbvnet over each dnsmasq way (target <= 0.5 against
+# --no-ping).
+#
+#   dev-e1: watcher -> udhcpc at carrier ── ECM ──> host: usbvnet0 | usbN (+dnsmasq)
+#
+# Per round it also prints each event's time after the plug: device carrier,
+# host-side netdev up (opened by the module at attach; configured by the
+# watcher for dnsmasq, which times it the same way for both), and udhcpc's
+# own lines (discover sent, select = OFFER taken, lease = ACK).
+#
+# The device side behaves like a device OS: udhcpc starts the moment its
+# link has carrier (polled every 20 ms from before the plug), so no
+# DISCOVER is sent into a dead link. A DISCOVER sent before the host opens
+# its side waits in the gadget's queue; one the host side cannot answer yet
+# is lost and udhcpc resends after BENCH_DHCP_RETRY s (1; udhcpc's own
+# default is 3). The figure includes the host-side netdev coming up: the
+# module opens it at attach, dnsmasq needs the watcher.
+. "$VM_LIB/lab.sh"
+trap 'stop_all; lab_cleanup' EXIT
+ROUNDS=${BENCH_ROUNDS:-3}
+RETRY=${BENCH_DHCP_RETRY:-1}
+NET=100.127.254
+work=/tmp/bench-cable
+mkdir -p "$work"
+results=$USBVNET_OUT/bench.tsv
+: >"$results"
+command -v dnsmasq >/dev/null || { echo "dnsmasq missing (dnsmasq-base)"; exit 1; }
+command -v udhcpc >/dev/null || { echo "udhcpc missing"; exit 1; }
+
+pids=()
+stop_all() {
+	local p
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+	pids=()
+}
+
+lab_init 1
+# Once bound, the gadget-side netdev stays registered across unplug/replug:
+# plug once, move it into dev-e1 and up, unplug. Every round then starts
+# with the device's link down and its netdev waiting in its namespace.
+gadget_create e1 ecm serial=CABLE1 >/dev/null
+gadget_plug e1 >/dev/null
+gadget_wait_host e1 >/dev/null
+gadget_netns e1 >/dev/null
+gadget_wait_carrier e1 >/dev/null
+dif=$(gadget_dev_if e1)
+gadget_unplug e1 >/dev/null
+gadget_wait_gone e1 >/dev/null
+_gvar g e1 gadget
+_gvar udc e1 udc
+
+# The device side, run in dev-e1 before the plug: waits for carrier, then
+# runs udhcpc; every line it prints is stamped with the time it came.
+cat >"$work/device.sh" <<'EOF'
+dif=$1 out=$2 retry=$3
+f=$(mktemp -u /tmp/.cable.XXXXXX)
+mkfifo "$f"
+exec {z}<>"$f"
+rm -f "$f"
+echo "waiting $EPOCHREALTIME" >>"$out"
+c=0
+until [ "$c" = 1 ]; do
+	read -r c 2>/dev/null <"/sys/class/net/$dif/carrier" || c=0
+	[ "$c" = 1 ] || read -r -t 0.02 -u "$z"
+done
+echo "carrier $EPOCHREALTIME" >>"$out"
+timeout 40 udhcpc -f -q -i "$dif" -t 30 -T "$retry" -A 1 -s /bin/true 2>&1 |
+	while IFS= read -r l; do echo "$EPOCHREALTIME $l" >>"$out"; done
+echo "exit $EPOCHREALTIME" >>"$out"
+EOF
+
+# The hotplug watcher of the dnsmasq ways, in the init namespace.
+# Polls every 20 ms without forking (gadget_host_if would fork per poll).
+host_watch() { # OUT configure|observe
+	local n v hif=
+	while [ -z "$hif" ]; do
+		for n in /sys/class/net/*; do
+			[ -e "$n/device" ] || continue
+			v=
+			read -r v 2>/dev/null <"$n/device/../serial" || true
+			[ "$v" != CABLE1 ] || { hif=${n##*/}; break; }
+		done
+		[ -n "$hif" ] || nap 0.02
+	done
+	if [ "$2" = configure ]; then
+		printf 'addr replace %s/24 dev %s\nlink set %s up\n' $NET.1 "$hif" "$hif" | ip -b -
+	else # observe: the module opens it when it attaches it
+		local flags=0
+		until read -r flags 2>/dev/null <"/sys/class/net/$hif/flags" && ((flags & 1)); do nap 0.02; done
+	fi
+	echo "host_up $EPOCHREALTIME $hif" >>"$1"
+}
+
+setup() { # WAY OUT
+	case $1 in
+	usbvnet)
+		insmod "$USBVNET_KO"
+		wait_for 10 ip link show usbvnet0
+		ip link set usbvnet0 up
+		ip addr replace $NET.1/24 dev usbvnet0
+		# The same polling as the dnsmasq ways' watcher, only to time it.
+		host_watch "$2" observe &
+		pids+=($!)
+		;;
+	dnsmasq*)
+		local noping=
+		[ "$1" != dnsmasq-noping ] || noping=--no-ping
+		rm -f "$work/dnsmasq.leases"
+		# The same flags for both; --no-ping for the one that says so.
+		dnsmasq --keep-in-foreground --conf-file=/dev/null --user=root --port=0 \
+			--no-resolv --no-hosts --except-interface=lo \
+			--dhcp-range=$NET.10,$NET.249,255.255.255.0,1h \
+			${noping:+"$noping"} \
+			--dhcp-leasefile="$work/dnsmasq.leases" --pid-file="$work/dnsmasq.pid" \
+			--log-facility=- >"$work/dnsmasq.$1.log" 2>&1 &
+		pids+=($!)
+		wait_for 10 grep -q 'DHCP, IP range' "$work/dnsmasq.$1.log" ||
+			{ sed 's/^/    dnsmasq: /' "$work/dnsmasq.$1.log"; return 1; }
+		host_watch "$2" configure &
+		pids+=($!)
+		;;
+	esac
+}
+
+teardown() { # WAY
+	echo "" >"$g/UDC"
+	gadget_wait_gone e1 >/dev/null
+	stop_all
+	case $1 in
+	usbvnet) rmmod usbvnet ;;
+	esac
+	ip neigh flush all
+	dev e1 ip neigh flush all
+}
+
+# Builtins only: an exec costs 0.1-1 s of a 2-CPU TCG guest, and this polls
+# while the measured work runs.
+done_in() {
+	local l
+	while IFS= read -r l; do [[ $l == *obtained* || $l == exit* ]] && return 0; done <"$1"
+	return 1
+}
+
+measure() { # WAY ROUND
+	local way=$1 out=$work/cable.$1.$2 t0 t_carrier t_lease t_host t_disc discovers line
+	: >"$out"
+	setup "$way" "$out" || return 1
+	ip netns exec dev-e1 bash "$work/device.sh" "$dif" "$out" "$RETRY" &
+	pids+=($!)
+	wait_for 10 grep -q '^waiting' "$out"
+	nap 0.2
+	t0=$EPOCHREALTIME
+	echo "$udc" >"$g/UDC"
+	wait_for 40 done_in "$out"
+	t_carrier= t_lease= t_host= t_disc= discovers=0
+	while read -r -a line; do
+		case "${line[*]}" in
+		carrier*) t_carrier=${line[1]} ;;
+		host_up*) t_host=${line[1]} ;;
+		*discover*) discovers=$((discovers + 1)); [ -n "$t_disc" ] || t_disc=${line[0]} ;;
+		*obtained*) t_lease=${line[0]} ;;
+		esac
+	done <"$out"
+	since() { [ -n "$1" ] && awk -v a="$t0" -v b="$1" 'BEGIN { printf "%.3f", b - a }' || echo -; }
+	exchange=-
+	[ -z "$t_lease" ] || [ -z "$t_disc" ] || exchange=$(awk -v a="$t_disc" -v b="$t_lease" 'BEGIN { printf "%.3f", b - a }')
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$way" "$2" "$(since "$t_lease")" "$(since "$t_carrier")" \
+		"$(since "$t_host")" "$(since "$t_disc")" "$exchange" "$discovers" | tee -a "$results"
+	# Where the time went: every event after the plug.
+	awk -v t0="$t0" '$1 ~ /^[0-9]/ { printf "    +%.3f %s\n", $1 - t0, substr($0, length($1) + 2); next }
+		$2 ~ /^[0-9]/ && $1 != "waiting" { printf "    +%.3f %s %s\n", $2 - t0, $1, $3 }' "$out"
+	[ -n "$t_lease" ] || echo "no lease ($way)"
+	teardown "$way"
+}
+
+printf 'way\tround\tlease_s\tcarrier_s\thost_up_s\tdiscover1_s\texchange_s\tdiscovers\n'
+for round in $(seq 1 "$ROUNDS"); do
+	for way in usbvnet dnsmasq-noping dnsmasq; do
+		measure "$way" "$round" || { echo "setup $way failed"; exit 1; }
+	done
+done
+
+node - "$results" <<'JS'
+// Columns: way round lease_s carrier_s host_up_s discover1_s exchange_s discovers ("-": none)
+const rows = require('fs').readFileSync(process.argv[2], 'utf8').trim().split('\n').map(l => l.split('\t'));
+const median = a => { const s = a.filter(Number.isFinite).sort((x, y) => x - y); const m = s.length >> 1; return !s.length ? NaN : s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+const ways = ['usbvnet', 'dnsmasq-noping', 'dnsmasq'];
+const cols = [2, 3, 4, 5, 6, 7];
+const med = {};
+console.log('\nmedians, s after the UDC write     lease  carrier  host up  1st DISCOVER  DISCOVER->lease  DISCOVERs');
+for (const w of ways) {
+	const r = rows.filter(x => x[0] === w);
+	med[w] = cols.map(i => median(r.map(x => (x[i] === '-' ? NaN : Number(x[i])))));
+	const got = r.filter(x => x[2] !== '-').length;
+	const widths = [7, 9, 9, 14, 17, 11];
+	console.log(w.padEnd(31), ...med[w].map((v, i) => (Number.isFinite(v) ? v.toFixed(i === 5 ? 0 : 2) : '-').padStart(widths[i])), ` (${got}/${r.length} leased)`);
+}
+const f = (a, b) => (b > 0 ? (a / b).toFixed(2) : 'n/a');
+console.log('\nratio usbvnet/dnsmasq-noping, cable-in to lease:', f(med.usbvnet[0], med['dnsmasq-noping'][0]), '(target <= 0.5)');
+console.log('ratio usbvnet/dnsmasq as shipped (ping check), cable-in to lease:', f(med.usbvnet[0], med.dnsmasq[0]));
+console.log('ratio usbvnet/dnsmasq-noping, host side up:', f(med.usbvnet[2], med['dnsmasq-noping'][2]),
+	' first DISCOVER to lease:', f(med.usbvnet[4], med['dnsmasq-noping'][4]));
+JS
