@@ -115,6 +115,7 @@ vm_run() {
 		export USBVNET_KO=/run/usbvnet/src/linux-module/usbvnet.ko
 		export VM_LIB=/run/usbvnet/src/test/vm/lib
 		export VM_NAME=$(printf %q "$name")
+		$(for v in ${!BENCH_@}; do printf 'export %s=%q\n' "$v" "${!v}"; done)
 		cd "\$USBVNET_SRC"
 		$cmd
 	EOF
