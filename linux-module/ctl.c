@@ -34,15 +34,11 @@ static struct usbvnet *usbvnet_ctl_instance(struct net *net, const char *ifname)
 	return usbvnet_find(net, ifname) ?: ERR_PTR(-ENODEV);
 }
 
-static int usbvnet_ctl_info(struct net *net, union usbvnet_ctl_arg *arg)
+static int usbvnet_ctl_info(struct net *net, struct usbvnet *vn, union usbvnet_ctl_arg *arg)
 {
 	struct usbvnet_info *info = &arg->info;
 	struct usbvnet_stats sum = {};
-	struct usbvnet *vn;
 
-	vn = usbvnet_ctl_instance(net, info->ifname);
-	if (IS_ERR(vn))
-		return PTR_ERR(vn);
 	usbvnet_stats_add(&sum, vn->stats);
 	memset(info, 0, sizeof(*info));
 	strscpy(info->ifname, vn->dev->name, sizeof(info->ifname));
@@ -67,17 +63,13 @@ static int usbvnet_ctl_info(struct net *net, union usbvnet_ctl_arg *arg)
 	return 0;
 }
 
-static int usbvnet_ctl_slot_info(struct net *net, union usbvnet_ctl_arg *arg)
+static int usbvnet_ctl_slot_info(struct net *net, struct usbvnet *vn, union usbvnet_ctl_arg *arg)
 {
 	struct usbvnet_slot_info *si = &arg->slot;
 	struct usbvnet_stats sum = {};
 	struct usbvnet_port *port;
-	struct usbvnet *vn;
 	u32 slot = si->slot;
 
-	vn = usbvnet_ctl_instance(net, si->ifname);
-	if (IS_ERR(vn))
-		return PTR_ERR(vn);
 	if (slot >= USBVNET_MAX_SLOTS)
 		return -EINVAL;
 	memset(si, 0, sizeof(*si));
@@ -109,17 +101,12 @@ static int usbvnet_ctl_slot_info(struct net *net, union usbvnet_ctl_arg *arg)
 	return 0;
 }
 
-static int usbvnet_ctl_get_config(struct net *net, union usbvnet_ctl_arg *arg)
+static int usbvnet_ctl_get_config(struct net *net, struct usbvnet *vn, union usbvnet_ctl_arg *arg)
 {
 	struct usbvnet_config *uc = &arg->config;
-	const struct uvn_config *c;
-	struct usbvnet *vn;
+	const struct uvn_config *c = &vn->config;
 	u32 i;
 
-	vn = usbvnet_ctl_instance(net, uc->ifname);
-	if (IS_ERR(vn))
-		return PTR_ERR(vn);
-	c = &vn->config;
 	memset(uc, 0, sizeof(*uc));
 	strscpy(uc->ifname, vn->dev->name, sizeof(uc->ifname));
 	ether_addr_copy(uc->mac, vn->dev->dev_addr);
@@ -136,18 +123,14 @@ static int usbvnet_ctl_get_config(struct net *net, union usbvnet_ctl_arg *arg)
 }
 
 /* Checks everything, then applies: the MAC first, as the one step that can fail. */
-static int usbvnet_ctl_set_config(struct net *net, union usbvnet_ctl_arg *arg)
+static int usbvnet_ctl_set_config(struct net *net, struct usbvnet *vn, union usbvnet_ctl_arg *arg)
 {
 	const struct usbvnet_config *uc = &arg->config;
 	const char *why = NULL;
 	struct uvn_config c;
-	struct usbvnet *vn;
 	u32 i;
 	int err;
 
-	vn = usbvnet_ctl_instance(net, uc->ifname);
-	if (IS_ERR(vn))
-		return PTR_ERR(vn);
 	if (uc->reserved0)
 		return -EINVAL;
 	memset(&c, 0, sizeof(c));
@@ -183,16 +166,12 @@ static int usbvnet_ctl_set_config(struct net *net, union usbvnet_ctl_arg *arg)
 	return 0;
 }
 
-static int usbvnet_ctl_attach(struct net *net, union usbvnet_ctl_arg *arg)
+static int usbvnet_ctl_attach(struct net *net, struct usbvnet *vn, union usbvnet_ctl_arg *arg)
 {
 	struct usbvnet_attach *at = &arg->attach;
 	struct net_device *lower;
-	struct usbvnet *vn;
 	int slot;
 
-	vn = usbvnet_ctl_instance(net, at->ifname);
-	if (IS_ERR(vn))
-		return PTR_ERR(vn);
 	if (at->reserved0 || strnlen(at->lower, USBVNET_IFNAMSIZ) == USBVNET_IFNAMSIZ)
 		return -EINVAL;
 	lower = __dev_get_by_name(net, at->lower);
@@ -207,15 +186,11 @@ static int usbvnet_ctl_attach(struct net *net, union usbvnet_ctl_arg *arg)
 	return 0;
 }
 
-static int usbvnet_ctl_detach(struct net *net, union usbvnet_ctl_arg *arg)
+static int usbvnet_ctl_detach(struct net *net, struct usbvnet *vn, union usbvnet_ctl_arg *arg)
 {
 	struct usbvnet_attach *at = &arg->attach;
 	struct usbvnet_port *port;
-	struct usbvnet *vn;
 
-	vn = usbvnet_ctl_instance(net, at->ifname);
-	if (IS_ERR(vn))
-		return PTR_ERR(vn);
 	if (at->reserved0 || strnlen(at->lower, USBVNET_IFNAMSIZ) == USBVNET_IFNAMSIZ)
 		return -EINVAL;
 	if (at->slot != USBVNET_ANY_SLOT) {
@@ -237,48 +212,38 @@ static int usbvnet_ctl_detach(struct net *net, union usbvnet_ctl_arg *arg)
 	return 0;
 }
 
-static int usbvnet_ctl_get_dhcp(struct net *net, union usbvnet_ctl_arg *arg)
+static int usbvnet_ctl_get_dhcp(struct net *net, struct usbvnet *vn, union usbvnet_ctl_arg *arg)
 {
-	struct usbvnet *vn = usbvnet_ctl_instance(net, arg->dhcp.ifname);
-
-	return IS_ERR(vn) ? PTR_ERR(vn) : usbvnet_dhcp_get_config(vn, &arg->dhcp);
+	return usbvnet_dhcp_get_config(vn, &arg->dhcp);
 }
 
-static int usbvnet_ctl_set_dhcp(struct net *net, union usbvnet_ctl_arg *arg)
+static int usbvnet_ctl_set_dhcp(struct net *net, struct usbvnet *vn, union usbvnet_ctl_arg *arg)
 {
-	struct usbvnet *vn = usbvnet_ctl_instance(net, arg->dhcp.ifname);
-
-	return IS_ERR(vn) ? PTR_ERR(vn) : usbvnet_dhcp_set_config(vn, &arg->dhcp);
+	return usbvnet_dhcp_set_config(vn, &arg->dhcp);
 }
 
-static int usbvnet_ctl_dhcp_stats(struct net *net, union usbvnet_ctl_arg *arg)
+static int usbvnet_ctl_dhcp_stats(struct net *net, struct usbvnet *vn, union usbvnet_ctl_arg *arg)
 {
-	struct usbvnet *vn = usbvnet_ctl_instance(net, arg->dhcp_stats.ifname);
-
-	if (IS_ERR(vn))
-		return PTR_ERR(vn);
 	usbvnet_dhcp_get_stats(vn, &arg->dhcp_stats);
 	return 0;
 }
 
-static int usbvnet_ctl_leases_export(struct net *net, union usbvnet_ctl_arg *arg)
+static int usbvnet_ctl_leases_export(struct net *net, struct usbvnet *vn,
+				     union usbvnet_ctl_arg *arg)
 {
-	struct usbvnet *vn = usbvnet_ctl_instance(net, arg->leases.ifname);
-
-	return IS_ERR(vn) ? PTR_ERR(vn) : usbvnet_dhcp_export(vn, &arg->leases);
+	return usbvnet_dhcp_export(vn, &arg->leases);
 }
 
-static int usbvnet_ctl_leases_import(struct net *net, union usbvnet_ctl_arg *arg)
+static int usbvnet_ctl_leases_import(struct net *net, struct usbvnet *vn,
+				     union usbvnet_ctl_arg *arg)
 {
-	struct usbvnet *vn = usbvnet_ctl_instance(net, arg->leases.ifname);
-
-	return IS_ERR(vn) ? PTR_ERR(vn) : usbvnet_dhcp_import(vn, &arg->leases);
+	return usbvnet_dhcp_import(vn, &arg->leases);
 }
 
 struct usbvnet_ctl_op {
 	unsigned int cmd;
 	bool admin;		/* needs CAP_NET_ADMIN */
-	int (*handler)(struct net *net, union usbvnet_ctl_arg *arg);
+	int (*handler)(struct net *net, struct usbvnet *vn, union usbvnet_ctl_arg *arg);
 };
 
 static const struct usbvnet_ctl_op usbvnet_ctl_ops[] = {
@@ -302,8 +267,16 @@ static long usbvnet_ctl_ioctl(struct file *file, unsigned int cmd, unsigned long
 	void __user *uarg = (void __user *)arg;
 	union usbvnet_ctl_arg *buf;
 	unsigned int i, size;
+	struct usbvnet *vn;
 	int err;
 
+	BUILD_BUG_ON(offsetof(struct usbvnet_info, ifname) ||
+		     offsetof(struct usbvnet_slot_info, ifname) ||
+		     offsetof(struct usbvnet_config, ifname) ||
+		     offsetof(struct usbvnet_attach, ifname) ||
+		     offsetof(struct usbvnet_dhcp_config, ifname) ||
+		     offsetof(struct usbvnet_dhcp_stats, ifname) ||
+		     offsetof(struct usbvnet_leases, ifname));
 	if (_IOC_TYPE(cmd) != USBVNET_IOC_MAGIC)
 		return -ENOTTY;
 	for (i = 0; i < ARRAY_SIZE(usbvnet_ctl_ops); i++)
@@ -326,7 +299,9 @@ static long usbvnet_ctl_ioctl(struct file *file, unsigned int cmd, unsigned long
 		goto out;
 	}
 	rtnl_lock();
-	err = op->handler(net, buf);
+	/* Every request begins with its instance's name (checked at build time). */
+	vn = usbvnet_ctl_instance(net, buf->info.ifname);
+	err = IS_ERR(vn) ? PTR_ERR(vn) : op->handler(net, vn, buf);
 	rtnl_unlock();
 	/* A too-small export buffer still learns the size it needs. */
 	if ((!err || (err == -ENOSPC && cmd == USBVNET_IOC_LEASES_EXPORT)) &&
