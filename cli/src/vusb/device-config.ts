@@ -7,9 +7,9 @@ import {dirname, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {Ajv2020} from 'ajv/dist/2020.js'
 import type {ErrorObject, ValidateFunction} from 'ajv/dist/2020.js'
-import {ConfigFileError, JsonSyntaxError, SchemaValidationError} from '../config/errors.js'
+import {SchemaValidationError} from '../config/errors.js'
 import type {ConfigIssue} from '../config/errors.js'
-import {findJsonSyntaxProblem} from '../config/json-syntax.js'
+import {parseJsonText, readConfigText} from '../config/load.js'
 import {closestMatch} from '../config/suggest.js'
 import {toJsonPath} from '../config/validate.js'
 import {UsbDevice} from './usb/device.js'
@@ -153,28 +153,11 @@ export function validateDeviceConfig(data: unknown, source: string): VusbDeviceC
 }
 
 export function parseDeviceConfigText(text: string, source: string): VusbDeviceConfig {
-	const json = text.startsWith('\uFEFF') ? text.slice(1) : text
-	let data: unknown
-	try {
-		data = JSON.parse(json)
-	} catch (error) {
-		const problem = findJsonSyntaxProblem(json)
-		if (problem) throw new JsonSyntaxError(source, problem.line, problem.column, problem.message)
-		throw new JsonSyntaxError(source, 1, 1, (error as Error).message)
-	}
-	return validateDeviceConfig(data, source)
+	return validateDeviceConfig(parseJsonText(text, source), source)
 }
 
 export function loadDeviceConfigFile(path: string): VusbDeviceConfig {
-	let text: string
-	try {
-		text = readFileSync(path, 'utf8')
-	} catch (error) {
-		const code = (error as NodeJS.ErrnoException).code
-		const reason = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : String(error)
-		throw new ConfigFileError(path, reason, {cause: error})
-	}
-	return parseDeviceConfigText(text, path)
+	return parseDeviceConfigText(readConfigText(path), path)
 }
 
 /** Where each function's traffic goes: the caller decides (user-space handler, TAP, pty, ...). */
