@@ -16,10 +16,10 @@ CORE_TESTS := $(patsubst core/test/%.c,$(BUILD)/core-test/%,$(wildcard core/test
 CORE_CFLAGS := -std=c99 -O2 -g -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	-fsanitize=address,undefined -fno-omit-frame-pointer -Icore
 
-.PHONY: all deps module module-check core-test core-portable cli cli-test \
+.PHONY: all deps module module-check iproute2-plugin core-test core-portable cli cli-test \
 	vm-test test demo bench fuzz clean
 
-all: module cli
+all: module iproute2-plugin cli
 
 deps:
 	@bash test/setup/deps.sh
@@ -55,6 +55,15 @@ module-check:
 		echo "FAIL module-build: warnings above"; exit 1; \
 	else echo "PASS module-build: W=1 C=1 clean against $(KVER)"; fi
 
+# The "usbvnet" kind for ip(8): ip loads $$IP_LIB_DIR/link_usbvnet.so (default
+# /usr/lib/ip) to show and set the mode and show the slots.
+IPROUTE2_PLUGIN := $(BUILD)/iproute2/link_usbvnet.so
+$(IPROUTE2_PLUGIN): linux-module/iproute2/link_usbvnet.c linux-module/uapi/usbvnet.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu99 -O2 -Wall -Wextra -Werror -fPIC -shared -Ilinux-module/uapi -o $@ $< -ldl
+
+iproute2-plugin: $(IPROUTE2_PLUGIN)
+
 # ---- cli/: the usbvnet command -----------------------------------------------
 cli:
 	npx tsc -p tsconfig.json
@@ -69,10 +78,10 @@ $(BUILD)/vm/tools/%: test/vm/tools/%.c linux-module/uapi/usbvnet.h
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu99 -O2 -Wall -Wextra -Werror -Ilinux-module/uapi -o $@ $<
 
-vm-test: module cli $(VM_TOOLS)
+vm-test: module iproute2-plugin cli $(VM_TOOLS)
 	@KVER=$(KVER) bash test/vm/run-scenarios.sh
 
-bench: module cli $(VM_TOOLS)
+bench: module iproute2-plugin cli $(VM_TOOLS)
 	@KVER=$(KVER) bash test/bench/run.sh
 
 fuzz:

@@ -8,6 +8,17 @@
 . "$VM_LIB/lab.sh"
 trap lab_cleanup EXIT
 lab_init 2
+ctl=$USBVNET_SRC/build/vm/tools/ioctl-test
+# ip(8) shows and sets the kind's options through our plugin (make iproute2-plugin).
+export IP_LIB_DIR=$USBVNET_SRC/build/iproute2
+details() { ip -d link show "$1" | grep -o 'usbvnet mode .*used 0x[0-9a-f]*'; }
+info_data() { ip -j -d link show "$1" | jq -c '.[0].linkinfo.info_data'; }
+ip_refused() { # ip ARGS... fails and the plugin says why
+	local err
+	err=$(ip "$@" 2>&1) && return 1
+	echo "$err"
+	grep -q '^Error: usbvnet: ' <<<"$err"
+}
 
 # The documented rule (core/uvn_bridge.h): FNV-1a 64 over "usbvnet\0" +
 # DMI product UUID + "\0" + interface name; first six bytes, locally
@@ -47,7 +58,26 @@ check "its MAC follows the rule with its own name" test "$(cat /sys/class/net/uv
 check "ip link add honours an address" ip link add uv2 address 02:00:00:00:00:42 type usbvnet
 check "the given address is used" test "$(cat /sys/class/net/uv2/address)" = 02:00:00:00:00:42
 check_not "a multicast address is refused" ip link add uv3 address 01:00:00:00:00:42 type usbvnet
-check "extra instances are deleted" bash -c "ip link del uv1 && ip link del uv2"
+
+# ip -d shows the kind's options; ip link add/set change the mode.
+check "ip -d: mode, slot count and used slots" test "$(details usbvnet0)" = "usbvnet mode bridge slots 32 used 0x0"
+check "ip -j -d: the same as JSON" test "$(info_data usbvnet0)" = '{"mode":"bridge","slots":32,"used":"0x0"}'
+check "ip link add ... mode private" ip link add uv4 type usbvnet mode private
+check "the new instance is private" test "$(details uv4)" = "usbvnet mode private slots 32 used 0x0"
+check "ip link set ... mode bridge" ip link set uv4 type usbvnet mode bridge
+check "the instance is in bridge mode again" test "$(details uv4)" = "usbvnet mode bridge slots 32 used 0x0"
+check "ip link set usbvnet0 ... mode private" ip link set usbvnet0 type usbvnet mode private
+check "the control interface sees the mode ip set" test "$("$ctl" info | sed -n 's/^mode=//p')" = 1
+pp ip link set usbvnet0 type usbvnet mode bridge
+for bad in "mode bogus" "mode" "mode private mode bridge" "slots 4" "used 0x1" "frobnicate"; do
+	# shellcheck disable=SC2086 # one word per option
+	check "ip link set usbvnet0 type usbvnet $bad: refused, saying why" ip_refused link set usbvnet0 type usbvnet $bad
+done
+check_not "ip link add with a bad mode is refused" ip link add uv5 type usbvnet mode nat
+check_not "and creates nothing" ip link show uv5
+check "usbvnet0 unchanged after the refused options" test "$(details usbvnet0)" = "usbvnet mode bridge slots 32 used 0x0"
+check "ip link help usbvnet" bash -c "ip link help usbvnet 2>&1 | grep -q 'MODE := { bridge | private }'"
+check "extra instances are deleted" bash -c "ip link del uv1 && ip link del uv2 && ip link del uv4"
 pp ip link set usbvnet0 up
 pp ip addr add 192.168.77.1/24 dev usbvnet0
 
@@ -61,6 +91,8 @@ check_wait "carrier on with one device" 5 test "$(cat /sys/class/net/usbvnet0/ca
 gadget_netns e1 192.168.77.10/24
 pp ip -d link show usbvnet0
 pp ip link show "$lower"
+check "ip -d: slot 0 in use" test "$(details usbvnet0)" = "usbvnet mode bridge slots 32 used 0x1"
+check "ip -j -d: slot 0 in use" test "$(info_data usbvnet0 | jq -r .used)" = 0x1
 check_wait "host pings the device over usbvnet0" 10 ping -c 1 -W 1 -I usbvnet0 192.168.77.10
 check "device pings the host" dev e1 ping -c 3 -W 2 192.168.77.1
 check "device sees the host's usbvnet0 MAC" bash -c "ip netns exec dev-e1 ip neigh show 192.168.77.1 | grep -qi $(cat /sys/class/net/usbvnet0/address)"
@@ -69,5 +101,6 @@ pp dmesg | grep usbvnet | tail -5
 gadget_unplug e1
 gadget_wait_gone e1
 check_wait "carrier off after unplug" 5 test "$(cat /sys/class/net/usbvnet0/carrier)" = 0
+check "ip -d: no slot in use after unplug" test "$(details usbvnet0)" = "usbvnet mode bridge slots 32 used 0x0"
 usbvnet_unload
 check "module unloads" bash -c "! lsmod | grep -qw usbvnet"
