@@ -36,6 +36,58 @@ export const UsbvnetRuleAction = {
 	deny: 1,
 } as const
 
+// ---- the DHCP server inside the driver ---------------------------------------
+
+/** USBVNET_DHCP_*: bits of usbvnet_dhcp_config.flags */
+export const USBVNET_DHCP_ENABLED = 1 << 0
+export const USBVNET_DHCP_MAX_RESERVATIONS = 32
+export const USBVNET_DHCP_MAX_DNS = 3
+export const USBVNET_DHCP_DOMAIN_LEN = 64
+
+/** enum usbvnet_dhcp_reservation_kind */
+export const UsbvnetDhcpReservationKind = {
+	mac: 0,
+	serial: 1,
+	slot: 2,
+} as const
+
+/** USBVNET_DHCP_COUNTERS: the counters of usbvnet_dhcp_stats, in the header's order. */
+export const USBVNET_DHCP_COUNTER_NAMES = [
+	'received',
+	'truncated',
+	'bad_ip',
+	'bad_udp',
+	'not_request',
+	'bad_chaddr',
+	'bad_cookie',
+	'bad_option',
+	'no_end',
+	'overload',
+	'no_msg_type',
+	'bad_msg_type',
+	'relayed',
+	'disabled',
+	'reply_too_small',
+	'discover',
+	'request',
+	'decline',
+	'release',
+	'inform',
+	'offer',
+	'ack',
+	'nak',
+	'exhausted',
+	'slot_cap',
+	'foreign',
+	'other_server',
+	'ignored',
+] as const
+export type DhcpCounterName = (typeof USBVNET_DHCP_COUNTER_NAMES)[number]
+export const USBVNET_DHCP_NR_COUNTERS = 28
+
+/** The largest lease table the driver exports: header + 256 records of 80 bytes. */
+export const USBVNET_LEASES_MAX = 16 + 256 * 80
+
 /** The misc device the module creates; USBVNET_DEVICE overrides it (tests, debugging). */
 export const DEFAULT_DEVICE_PATH = '/dev/usbvnet'
 

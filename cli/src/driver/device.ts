@@ -5,21 +5,30 @@
  */
 import {log} from '../log.js'
 import {instanceLabel} from '../names.js'
-import {DEFAULT_DEVICE_PATH, USBVNET_ANY_SLOT, USBVNET_MAX_SLOTS} from './constants.js'
-import {errorForOpen, errorForRequest} from './errors.js'
+import {DEFAULT_DEVICE_PATH, USBVNET_ANY_SLOT, USBVNET_LEASES_MAX, USBVNET_MAX_SLOTS} from './constants.js'
+import {ProtocolMismatchError, describeErrno, errorForOpen, errorForRequest} from './errors.js'
 import {O_CLOEXEC, O_RDONLY, O_RDWR, libc, type Libc} from './libc.js'
 import {requestCodes, type RequestName} from './requests.js'
 import {
 	decodeAttach,
 	decodeConfig,
+	decodeDhcpConfig,
+	decodeDhcpStats,
 	decodeInfo,
+	decodeLeases,
 	decodeSlotInfo,
 	encodeAttach,
 	encodeConfig,
 	encodeConfigRequest,
+	encodeDhcpConfig,
+	encodeDhcpConfigRequest,
+	encodeDhcpStatsRequest,
 	encodeInfoRequest,
+	encodeLeases,
 	encodeSlotInfoRequest,
 	type ConfigStruct,
+	type DhcpConfigStruct,
+	type DhcpStatsStruct,
 	type InfoStruct,
 	type SlotInfoStruct,
 } from './structs.js'
@@ -117,14 +126,63 @@ export class UsbvnetDevice {
 		})
 	}
 
+	getDhcp(instance: string): DhcpConfigStruct {
+		const argument = encodeDhcpConfigRequest(instance)
+		this.request('USBVNET_IOC_GET_DHCP', argument, instance)
+		return decodeDhcpConfig(argument)
+	}
+
+	/** Replaces every DHCP setting at once; on refusal the driver changed nothing. */
+	setDhcp(config: DhcpConfigStruct): void {
+		this.request('USBVNET_IOC_SET_DHCP', encodeDhcpConfig(config), config.ifname)
+	}
+
+	dhcpStats(instance: string): DhcpStatsStruct {
+		const argument = encodeDhcpStatsRequest(instance)
+		this.request('USBVNET_IOC_DHCP_STATS', argument, instance)
+		return decodeDhcpStats(argument)
+	}
+
+	/** The lease table as the driver exports it: an opaque blob (see ../dhcp/lease-table.ts). */
+	exportLeases(instance: string): Buffer {
+		let size: number = USBVNET_LEASES_MAX
+		// A newer module may export more than this command's maximum: it says how much.
+		for (let attempt = 0; attempt < 3; attempt++) {
+			const table = Buffer.alloc(size)
+			const argument = encodeLeases({ifname: instance, buf: this.lib.address(table), len: table.length})
+			const errno = this.call('USBVNET_IOC_LEASES_EXPORT', argument, instance)
+			const {len} = decodeLeases(argument)
+			if (errno === 0) return table.subarray(0, len)
+			if (describeErrno(errno).name !== 'ENOSPC' || len <= size) {
+				const explain = {ENOSPC: `the lease table does not fit in ${size} bytes`}
+				throw errorForRequest(errno, {operation: 'USBVNET_IOC_LEASES_EXPORT', devicePath: this.path, instance, explain})
+			}
+			size = len
+		}
+		throw new ProtocolMismatchError(`the driver asked for ever larger lease table buffers (last ${size} bytes)`)
+	}
+
+	/** Replaces the lease table; the driver checks all of it first and on refusal changes nothing. */
+	importLeases(instance: string, table: Buffer): void {
+		const argument = encodeLeases({ifname: instance, buf: this.lib.address(table), len: table.length})
+		this.request('USBVNET_IOC_LEASES_IMPORT', argument, instance, {
+			EINVAL: 'the lease table does not fit the current DHCP settings (an address outside the pool, reserved to another client, or twice), or is corrupt',
+		})
+	}
+
 	private request(name: RequestName, argument: Buffer, instance: string, explain?: Partial<Record<string, string>>): void {
+		const errno = this.call(name, argument, instance)
+		if (errno !== 0) {
+			throw errorForRequest(errno, {operation: name, devicePath: this.path, instance, ...(explain ? {explain} : {})})
+		}
+	}
+
+	/** Issues one request; returns 0 or the errno it failed with. */
+	private call(name: RequestName, argument: Buffer, instance: string): number {
 		if (this.fd < 0) throw new Error(`${name} on a closed ${this.path}`)
 		const code = requestCodes[name]
 		log.debug(`ioctl ${name} (0x${code.toString(16)}) instance "${instance}"`)
-		if (this.lib.ioctl(this.fd, code, argument) < 0) {
-			const errno = this.lib.errno()
-			throw errorForRequest(errno, {operation: name, devicePath: this.path, instance, ...(explain ? {explain} : {})})
-		}
+		return this.lib.ioctl(this.fd, code, argument) < 0 ? this.lib.errno() : 0
 	}
 }
 

@@ -1,5 +1,5 @@
 /**
- * The three libc functions the control interface needs, through koffi. This,
+ * The libc functions the control interface needs, through koffi. This,
  * device.ts and socket.ts are the only code touching FFI. koffi and libc are loaded on
  * first use and cached, so that commands which never talk to the driver
  * (config validate, --help) work where neither is available.
@@ -17,6 +17,8 @@ export interface Libc {
 	ioctl(fd: number, request: number, argument: Buffer): number
 	/** errno of the last failed call on this thread; read it right after the call. */
 	errno(): number
+	/** The address of a buffer's memory, for the user pointers inside some ioctl structs. */
+	address(buffer: Buffer): bigint
 }
 
 // Linux's generic values (asm-generic/fcntl.h), shared by every architecture we accept.
@@ -83,6 +85,7 @@ export function libc(): Libc {
 		close: (fd) => close(fd) as number,
 		ioctl: (fd, request, argument) => ioctl(fd, request, argument) as number,
 		errno: () => koffi.errno(),
+		address: (buffer) => koffi.address(buffer),
 	}
 	return cached
 }

@@ -17,13 +17,20 @@ import {
 	allLayouts,
 	decodeAttach,
 	decodeConfig,
+	decodeDhcpConfig,
+	decodeDhcpStats,
 	decodeInfo,
+	decodeLeases,
 	decodeSlotInfo,
 	encodeAttach,
 	encodeConfig,
+	encodeDhcpConfig,
+	encodeDhcpStats,
 	encodeInfo,
+	encodeLeases,
 	encodeSlotInfo,
 	type ConfigStruct,
+	type DhcpConfigStruct,
 	type InfoStruct,
 	type SlotInfoStruct,
 	type StructLayout,
@@ -53,6 +60,15 @@ const headerConstants: Record<string, number> = {
 	USBVNET_RULE_ALLOW: constants.UsbvnetRuleAction.allow,
 	USBVNET_RULE_DENY: constants.UsbvnetRuleAction.deny,
 	USBVNET_IOC_MAGIC: constants.USBVNET_IOC_MAGIC,
+	USBVNET_DHCP_ENABLED: constants.USBVNET_DHCP_ENABLED,
+	USBVNET_DHCP_MAX_RESERVATIONS: constants.USBVNET_DHCP_MAX_RESERVATIONS,
+	USBVNET_DHCP_MAX_DNS: constants.USBVNET_DHCP_MAX_DNS,
+	USBVNET_DHCP_DOMAIN_LEN: constants.USBVNET_DHCP_DOMAIN_LEN,
+	USBVNET_DHCP_RES_MAC: constants.UsbvnetDhcpReservationKind.mac,
+	USBVNET_DHCP_RES_SERIAL: constants.UsbvnetDhcpReservationKind.serial,
+	USBVNET_DHCP_RES_SLOT: constants.UsbvnetDhcpReservationKind.slot,
+	USBVNET_DHCP_NR_COUNTERS: constants.USBVNET_DHCP_NR_COUNTERS,
+	USBVNET_LEASES_MAX: constants.USBVNET_LEASES_MAX,
 }
 
 function generateProbe(): string {
@@ -72,6 +88,8 @@ function generateProbe(): string {
 	for (const name of Object.keys(headerConstants)) {
 		lines.push(`\tprintf("const ${name} %llu\\n", (unsigned long long)(${name}));`)
 	}
+	// The counter names, in the header's order, from its X-macro list.
+	lines.push('#define X(name) printf("counter %s\\n", #name);', '\tUSBVNET_DHCP_COUNTERS', '#undef X')
 	lines.push('\treturn 0;', '}', '')
 	return lines.join('\n')
 }
@@ -94,9 +112,12 @@ function runProbe(): ProbeOutput | string {
 		}
 		const output = execFileSync(join(work, 'probe')).toString()
 		const result: ProbeOutput = new Map()
+		let counter = 0
 		for (const line of output.trim().split('\n')) {
 			const [kind, name, ...numbers] = line.split(' ')
-			result.set(`${kind} ${name}`, numbers.map(Number))
+			// "counter NAME": its index in the list.
+			if (kind === 'counter') result.set(`counter ${name}`, [counter++])
+			else result.set(`${kind} ${name}`, numbers.map(Number))
 		}
 		return result
 	} finally {
@@ -140,6 +161,14 @@ describe('uapi mirror matches linux-module/uapi/usbvnet.h', () => {
 		for (const [name, code] of Object.entries(requestCodes)) {
 			assert.deepEqual(c.get(`ioctl ${name}`), [code], `${name} = 0x${code.toString(16)}`)
 		}
+	})
+
+	it('DHCP counter names and order equal USBVNET_DHCP_COUNTERS', (t) => {
+		const c = header(t)
+		if (!c) return
+		const names = [...c.keys()].filter((key) => key.startsWith('counter ')).map((key) => key.slice('counter '.length))
+		assert.deepEqual(names, [...constants.USBVNET_DHCP_COUNTER_NAMES])
+		assert.equal(constants.USBVNET_DHCP_COUNTER_NAMES.length, constants.USBVNET_DHCP_NR_COUNTERS)
 	})
 
 	it('constants, enumerators and flag bits equal the header', (t) => {
@@ -229,6 +258,59 @@ describe('struct encode/decode round-trips', () => {
 	it('usbvnet_config refuses a 17th rule', () => {
 		const rules = Array.from({length: 17}, () => ({vendor: 1, product: 1, action: 0}))
 		assert.throws(() => encodeConfig({ifname: '', mac: '02:00:00:00:00:01', mode: 0, flags: 0, drivers: 0, rules}), /at most 16 rules/)
+	})
+
+	it('usbvnet_dhcp_config with 3 DNS servers and 32 reservations of every kind', () => {
+		const config: DhcpConfigStruct = {
+			ifname: 'usbvnet0',
+			flags: 1,
+			subnet: 0x647ffe00,
+			prefixLen: 24,
+			hostIp: 0x647ffe01,
+			poolStart: 0x647ffe02,
+			poolEnd: 0x647ffefe,
+			leaseSeconds: 3600,
+			declineSeconds: 600,
+			perSlotCap: 4,
+			router: 0x647ffe01,
+			dns: [0x01010101, 0x08080808, 0x647ffe01],
+			domain: 'd'.repeat(63),
+			mtu: 1500,
+			reservations: Array.from({length: 32}, (_, index) => ({
+				kind: index % 3,
+				ip: 0x647ffe80 + index,
+				slot: index % 3 === 2 ? index : 0,
+				mac: index % 3 === 0 ? `02:00:00:00:00:${index.toString(16).padStart(2, '0')}` : '00:00:00:00:00:00',
+				serial: index % 3 === 1 ? 'S'.repeat(index === 31 ? 63 : index) : '',
+			})),
+		}
+		assert.deepEqual(decodeDhcpConfig(encodeDhcpConfig(config)), config)
+	})
+
+	it('usbvnet_dhcp_config refuses a 4th DNS server, a 33rd reservation and a 64-byte domain', () => {
+		const base = decodeDhcpConfig(encodeDhcpConfig({
+			ifname: '', flags: 0, subnet: 0, prefixLen: 24, hostIp: 0, poolStart: 0, poolEnd: 0, leaseSeconds: 0,
+			declineSeconds: 0, perSlotCap: 0, router: 0, dns: [], domain: '', mtu: 0, reservations: [],
+		}))
+		assert.throws(() => encodeDhcpConfig({...base, dns: [1, 2, 3, 4]}), /at most 3 DNS servers/)
+		const reservation = {kind: 2, ip: 1, slot: 0, mac: '00:00:00:00:00:00', serial: ''}
+		assert.throws(() => encodeDhcpConfig({...base, reservations: Array.from({length: 33}, () => reservation)}), /at most 32 reservations/)
+		assert.throws(() => encodeDhcpConfig({...base, domain: 'd'.repeat(64)}), /too long: at most 63 bytes/)
+	})
+
+	it('usbvnet_dhcp_stats keeps the counters the driver reports, at most the header\'s', () => {
+		const stats = {ifname: 'usbvnet0', leasesBound: 3, counters: Array.from({length: 28}, (_, index) => index * 1000)}
+		assert.deepEqual(decodeDhcpStats(encodeDhcpStats(stats)), stats)
+		const older = encodeDhcpStats({...stats, counters: [5, 6]})
+		assert.deepEqual(decodeDhcpStats(older).counters, [5, 6])
+		const newer = encodeDhcpStats(stats)
+		newer.writeUInt32LE(40, 20) // nr_counters of a module that appended 12 more
+		assert.equal(decodeDhcpStats(newer).counters.length, 28)
+	})
+
+	it('usbvnet_leases', () => {
+		const leases = {ifname: 'usbvnet0', buf: 0x7fff_1234_5678n, len: 20496}
+		assert.deepEqual(decodeLeases(encodeLeases(leases)), leases)
 	})
 
 	it('usbvnet_attach', () => {

@@ -8,6 +8,10 @@
  */
 import {
 	USBVNET_BUSID_LEN,
+	USBVNET_DHCP_DOMAIN_LEN,
+	USBVNET_DHCP_MAX_DNS,
+	USBVNET_DHCP_MAX_RESERVATIONS,
+	USBVNET_DHCP_NR_COUNTERS,
 	USBVNET_DRIVER_LEN,
 	USBVNET_IFNAMSIZ,
 	USBVNET_MAX_RULES,
@@ -119,6 +123,67 @@ export const usbvnetAttachLayout = {
 	},
 } as const satisfies StructLayout
 
+const RESERVATION_SIZE = 84
+
+export const usbvnetDhcpReservationLayout = {
+	name: 'usbvnet_dhcp_reservation',
+	size: RESERVATION_SIZE,
+	fields: {
+		kind: {offset: 0, size: 4},
+		ip: {offset: 4, size: 4},
+		slot: {offset: 8, size: 4},
+		mac: {offset: 12, size: MAC_LEN},
+		reserved0: {offset: 18, size: 2},
+		serial: {offset: 20, size: USBVNET_SERIAL_LEN},
+	},
+} as const satisfies StructLayout
+
+export const usbvnetDhcpConfigLayout = {
+	name: 'usbvnet_dhcp_config',
+	size: 2832,
+	fields: {
+		ifname: {offset: 0, size: USBVNET_IFNAMSIZ},
+		flags: {offset: 16, size: 4},
+		subnet: {offset: 20, size: 4},
+		prefix_len: {offset: 24, size: 4},
+		host_ip: {offset: 28, size: 4},
+		pool_start: {offset: 32, size: 4},
+		pool_end: {offset: 36, size: 4},
+		lease_seconds: {offset: 40, size: 4},
+		decline_seconds: {offset: 44, size: 4},
+		per_slot_cap: {offset: 48, size: 4},
+		router: {offset: 52, size: 4},
+		nr_dns: {offset: 56, size: 4},
+		dns: {offset: 60, size: USBVNET_DHCP_MAX_DNS * 4},
+		domain: {offset: 72, size: USBVNET_DHCP_DOMAIN_LEN},
+		mtu: {offset: 136, size: 4},
+		nr_reservations: {offset: 140, size: 4},
+		reservations: {offset: 144, size: USBVNET_DHCP_MAX_RESERVATIONS * RESERVATION_SIZE},
+	},
+} as const satisfies StructLayout
+
+export const usbvnetDhcpStatsLayout = {
+	name: 'usbvnet_dhcp_stats',
+	size: 136,
+	fields: {
+		ifname: {offset: 0, size: USBVNET_IFNAMSIZ},
+		leases_bound: {offset: 16, size: 4},
+		nr_counters: {offset: 20, size: 4},
+		counters: {offset: 24, size: USBVNET_DHCP_NR_COUNTERS * 4},
+	},
+} as const satisfies StructLayout
+
+export const usbvnetLeasesLayout = {
+	name: 'usbvnet_leases',
+	size: 32,
+	fields: {
+		ifname: {offset: 0, size: USBVNET_IFNAMSIZ},
+		buf: {offset: 16, size: 8},
+		len: {offset: 24, size: 4},
+		reserved0: {offset: 28, size: 4},
+	},
+} as const satisfies StructLayout
+
 /** Every layout, for the header cross-check. */
 export const allLayouts: readonly StructLayout[] = [
 	usbvnetRuleLayout,
@@ -126,6 +191,10 @@ export const allLayouts: readonly StructLayout[] = [
 	usbvnetInfoLayout,
 	usbvnetSlotInfoLayout,
 	usbvnetAttachLayout,
+	usbvnetDhcpReservationLayout,
+	usbvnetDhcpConfigLayout,
+	usbvnetDhcpStatsLayout,
+	usbvnetLeasesLayout,
 ]
 
 // ---- typed views ------------------------------------------------------------
@@ -192,6 +261,53 @@ export interface SlotInfoStruct {
 	txDropped: bigint
 	spoofDrops: bigint
 	purged: bigint
+}
+
+/** Addresses are u32 in host byte order, as in the header (100.127.254.1 is 0x647ffe01). */
+export interface DhcpReservationStruct {
+	/** enum usbvnet_dhcp_reservation_kind */
+	kind: number
+	ip: number
+	/** For a slot reservation; 0 otherwise. */
+	slot: number
+	/** For a MAC reservation; 00:00:00:00:00:00 otherwise. */
+	mac: string
+	/** For a serial reservation; "" otherwise. */
+	serial: string
+}
+
+export interface DhcpConfigStruct {
+	ifname: string
+	flags: number
+	subnet: number
+	prefixLen: number
+	hostIp: number
+	poolStart: number
+	poolEnd: number
+	leaseSeconds: number
+	declineSeconds: number
+	perSlotCap: number
+	/** 0 = none */
+	router: number
+	dns: number[]
+	domain: string
+	/** 0 = not sent */
+	mtu: number
+	reservations: DhcpReservationStruct[]
+}
+
+export interface DhcpStatsStruct {
+	ifname: string
+	leasesBound: number
+	/** As many as the driver reports (nr_counters, at most the header's count), in the header's order. */
+	counters: number[]
+}
+
+export interface LeasesStruct {
+	ifname: string
+	/** Address of the user buffer. */
+	buf: bigint
+	len: number
 }
 
 export interface AttachStruct {
@@ -446,4 +562,139 @@ export function decodeAttach(buf: Buffer): AttachStruct {
 	expectSize(buf, usbvnetAttachLayout)
 	const f = usbvnetAttachLayout.fields
 	return {ifname: readCString(buf, f.ifname), lower: readCString(buf, f.lower), slot: u32(buf, f.slot)}
+}
+
+// ---- usbvnet_dhcp_config ----------------------------------------------------
+
+export function encodeDhcpConfigRequest(ifname: string): Buffer {
+	const buf = Buffer.alloc(usbvnetDhcpConfigLayout.size)
+	writeCString(buf, usbvnetDhcpConfigLayout.fields.ifname, ifname, 'instance name')
+	return buf
+}
+
+export function encodeDhcpConfig(config: DhcpConfigStruct): Buffer {
+	if (config.dns.length > USBVNET_DHCP_MAX_DNS) {
+		throw new RangeError(`at most ${USBVNET_DHCP_MAX_DNS} DNS servers fit in struct usbvnet_dhcp_config, got ${config.dns.length}`)
+	}
+	if (config.reservations.length > USBVNET_DHCP_MAX_RESERVATIONS) {
+		throw new RangeError(
+			`at most ${USBVNET_DHCP_MAX_RESERVATIONS} reservations fit in struct usbvnet_dhcp_config, got ${config.reservations.length}`,
+		)
+	}
+	const buf = Buffer.alloc(usbvnetDhcpConfigLayout.size)
+	const f = usbvnetDhcpConfigLayout.fields
+	writeCString(buf, f.ifname, config.ifname, 'instance name')
+	buf.writeUInt32LE(config.flags, f.flags.offset)
+	buf.writeUInt32LE(config.subnet, f.subnet.offset)
+	buf.writeUInt32LE(config.prefixLen, f.prefix_len.offset)
+	buf.writeUInt32LE(config.hostIp, f.host_ip.offset)
+	buf.writeUInt32LE(config.poolStart, f.pool_start.offset)
+	buf.writeUInt32LE(config.poolEnd, f.pool_end.offset)
+	buf.writeUInt32LE(config.leaseSeconds, f.lease_seconds.offset)
+	buf.writeUInt32LE(config.declineSeconds, f.decline_seconds.offset)
+	buf.writeUInt32LE(config.perSlotCap, f.per_slot_cap.offset)
+	buf.writeUInt32LE(config.router, f.router.offset)
+	buf.writeUInt32LE(config.dns.length, f.nr_dns.offset)
+	config.dns.forEach((ip, index) => buf.writeUInt32LE(ip, f.dns.offset + index * 4))
+	writeCString(buf, f.domain, config.domain, 'DHCP domain')
+	buf.writeUInt32LE(config.mtu, f.mtu.offset)
+	buf.writeUInt32LE(config.reservations.length, f.nr_reservations.offset)
+	const r = usbvnetDhcpReservationLayout.fields
+	config.reservations.forEach((reservation, index) => {
+		const base = f.reservations.offset + index * usbvnetDhcpReservationLayout.size
+		buf.writeUInt32LE(reservation.kind, base + r.kind.offset)
+		buf.writeUInt32LE(reservation.ip, base + r.ip.offset)
+		buf.writeUInt32LE(reservation.slot, base + r.slot.offset)
+		writeMac(buf, {offset: base + r.mac.offset, size: r.mac.size}, reservation.mac)
+		// reserved0 stays 0: the driver refuses anything else.
+		writeCString(buf, {offset: base + r.serial.offset, size: r.serial.size}, reservation.serial, 'serial number')
+	})
+	return buf
+}
+
+export function decodeDhcpConfig(buf: Buffer): DhcpConfigStruct {
+	expectSize(buf, usbvnetDhcpConfigLayout)
+	const f = usbvnetDhcpConfigLayout.fields
+	const nrDns = u32(buf, f.nr_dns)
+	if (nrDns > USBVNET_DHCP_MAX_DNS) throw new RangeError(`the driver reported ${nrDns} DNS servers, more than the ${USBVNET_DHCP_MAX_DNS} that fit`)
+	const nrReservations = u32(buf, f.nr_reservations)
+	if (nrReservations > USBVNET_DHCP_MAX_RESERVATIONS) {
+		throw new RangeError(`the driver reported ${nrReservations} reservations, more than the ${USBVNET_DHCP_MAX_RESERVATIONS} that fit`)
+	}
+	const r = usbvnetDhcpReservationLayout.fields
+	const reservations: DhcpReservationStruct[] = []
+	for (let index = 0; index < nrReservations; index++) {
+		const base = f.reservations.offset + index * usbvnetDhcpReservationLayout.size
+		reservations.push({
+			kind: buf.readUInt32LE(base + r.kind.offset),
+			ip: buf.readUInt32LE(base + r.ip.offset),
+			slot: buf.readUInt32LE(base + r.slot.offset),
+			mac: readMac(buf, {offset: base + r.mac.offset, size: r.mac.size}),
+			serial: readCString(buf, {offset: base + r.serial.offset, size: r.serial.size}),
+		})
+	}
+	return {
+		ifname: readCString(buf, f.ifname),
+		flags: u32(buf, f.flags),
+		subnet: u32(buf, f.subnet),
+		prefixLen: u32(buf, f.prefix_len),
+		hostIp: u32(buf, f.host_ip),
+		poolStart: u32(buf, f.pool_start),
+		poolEnd: u32(buf, f.pool_end),
+		leaseSeconds: u32(buf, f.lease_seconds),
+		declineSeconds: u32(buf, f.decline_seconds),
+		perSlotCap: u32(buf, f.per_slot_cap),
+		router: u32(buf, f.router),
+		dns: Array.from({length: nrDns}, (_, index) => buf.readUInt32LE(f.dns.offset + index * 4)),
+		domain: readCString(buf, f.domain),
+		mtu: u32(buf, f.mtu),
+		reservations,
+	}
+}
+
+// ---- usbvnet_dhcp_stats -----------------------------------------------------
+
+export function encodeDhcpStatsRequest(ifname: string): Buffer {
+	const buf = Buffer.alloc(usbvnetDhcpStatsLayout.size)
+	writeCString(buf, usbvnetDhcpStatsLayout.fields.ifname, ifname, 'instance name')
+	return buf
+}
+
+export function decodeDhcpStats(buf: Buffer): DhcpStatsStruct {
+	expectSize(buf, usbvnetDhcpStatsLayout)
+	const f = usbvnetDhcpStatsLayout.fields
+	// A newer module may count more than fit here; this struct holds the first ones.
+	const count = Math.min(u32(buf, f.nr_counters), USBVNET_DHCP_NR_COUNTERS)
+	return {
+		ifname: readCString(buf, f.ifname),
+		leasesBound: u32(buf, f.leases_bound),
+		counters: Array.from({length: count}, (_, index) => buf.readUInt32LE(f.counters.offset + index * 4)),
+	}
+}
+
+/** Test helper and inverse of decodeDhcpStats. */
+export function encodeDhcpStats(stats: DhcpStatsStruct): Buffer {
+	const buf = encodeDhcpStatsRequest(stats.ifname)
+	const f = usbvnetDhcpStatsLayout.fields
+	buf.writeUInt32LE(stats.leasesBound, f.leases_bound.offset)
+	buf.writeUInt32LE(stats.counters.length, f.nr_counters.offset)
+	stats.counters.forEach((value, index) => buf.writeUInt32LE(value, f.counters.offset + index * 4))
+	return buf
+}
+
+// ---- usbvnet_leases ---------------------------------------------------------
+
+export function encodeLeases(request: LeasesStruct): Buffer {
+	const buf = Buffer.alloc(usbvnetLeasesLayout.size)
+	const f = usbvnetLeasesLayout.fields
+	writeCString(buf, f.ifname, request.ifname, 'instance name')
+	buf.writeBigUInt64LE(request.buf, f.buf.offset)
+	buf.writeUInt32LE(request.len, f.len.offset)
+	return buf
+}
+
+export function decodeLeases(buf: Buffer): LeasesStruct {
+	expectSize(buf, usbvnetLeasesLayout)
+	const f = usbvnetLeasesLayout.fields
+	return {ifname: readCString(buf, f.ifname), buf: u64(buf, f.buf), len: u32(buf, f.len)}
 }
