@@ -16,6 +16,8 @@
  *   8  the driver refused the request (invalid argument, already attached, ...)
  *   9  version mismatch between this command and the loaded module
  *  10  unsupported platform: not Linux, or the FFI library cannot load
+ *  11  install or uninstall left a step failed, or doctor found a problem
+ *      (the report names each one and what to do)
  */
 export const ExitCode = {
 	ok: 0,
@@ -29,6 +31,7 @@ export const ExitCode = {
 	refused: 8,
 	versionMismatch: 9,
 	unsupportedPlatform: 10,
+	incomplete: 11,
 } as const
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode]

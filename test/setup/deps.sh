@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 packages=(
-	build-essential make gcc clang libfuzzer-14-dev libclang-rt-14-dev sparse kmod cpio
+	build-essential make gcc clang libfuzzer-14-dev libclang-rt-14-dev sparse kmod cpio dkms
 	linux-headers-amd64 linux-image-amd64
 	qemu-system-x86 busybox-static udhcpc
 	iproute2 iputils-ping iperf3 dnsmasq-base kea-admin
