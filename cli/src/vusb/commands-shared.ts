@@ -27,6 +27,7 @@ export function describeFunctions(device: DeviceReport): string {
 		.map((f) => {
 			const name = f.type.replace(/^cdc-/, '')
 			if (!f.hostMac) return name
+			if (f.tap) return `${name} ${f.hostMac} (tap ${f.tap.netns ? `${f.tap.netns}/` : ''}${f.tap.name}${f.tap.carrier ? ', up' : ''})`
 			return f.peer ? `${name} ${f.hostMac} (peer ${f.peer.ipv4})` : `${name} ${f.hostMac}`
 		})
 		.join(', ')

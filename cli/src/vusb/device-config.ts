@@ -26,12 +26,26 @@ export const VUSB_DEVICE_SCHEMA_PATH = resolve(
 	'../../../schemas/vusb-device.schema.json',
 )
 
+/** A TAP on the serving machine: its name, or name, network namespace and MAC. */
+export type TapBackendConfig = string | {name: string; netns?: string; mac?: string}
+
+export interface NetworkBackendConfig {
+	tap: TapBackendConfig
+}
+
 interface NetworkFunctionFields {
 	hostMac: string
 	connected?: boolean
 	linkSpeedBps?: number
 	maxSegmentSize?: number
 	interfaceName?: string
+	backend?: NetworkBackendConfig
+}
+
+/** The TAP settings of a backend, whichever way they were written. */
+export function tapOf(backend: NetworkBackendConfig | undefined): {name: string; netns?: string; mac?: string} | undefined {
+	if (!backend) return undefined
+	return typeof backend.tap === 'string' ? {name: backend.tap} : backend.tap
 }
 
 export interface CdcEcmConfig extends NetworkFunctionFields {
@@ -85,6 +99,9 @@ const PATTERN_MEANING: Record<string, string> = {
 	hostMac: 'a unicast MAC address "xx:xx:xx:xx:xx:xx" (first octet even, not all zeros), e.g. "02:00:00:00:00:01"',
 	busid: 'a USB/IP bus ID like "1-3"',
 	bcdDevice: 'a BCD release number like "0x0100"',
+	mac: 'a unicast MAC address "xx:xx:xx:xx:xx:xx" (first octet even, not all zeros)',
+	ifname: 'an interface name of 1-15 letters, digits, "_", ".", "-", "@" (not "." or ".."), e.g. "vusb0"',
+	netns: 'a network namespace name (as in `ip netns add NAME`) or an absolute path',
 }
 
 /** "#/$defs/hostMac/not" -> "hostMac"; "#/properties/busid/pattern" -> "busid" (ajv inlines $refs). */
@@ -132,6 +149,7 @@ function describeError(error: ErrorObject): ConfigIssue {
 function crossChecks(config: VusbDeviceConfig): ConfigIssue[] {
 	const issues: ConfigIssue[] = []
 	const macs = new Map<string, number>()
+	const taps = new Map<string, number>()
 	config.functions.forEach((fn, i) => {
 		if (fn.type === 'cdc-acm') return
 		const mac = fn.hostMac.toLowerCase()
@@ -139,14 +157,36 @@ function crossChecks(config: VusbDeviceConfig): ConfigIssue[] {
 		if (first !== undefined) {
 			issues.push({path: `$.functions[${i}].hostMac`, message: `${fn.hostMac} is already the hostMac of functions[${first}]`})
 		} else macs.set(mac, i)
+		const tap = tapOf(fn.backend)
+		if (!tap) return
+		const key = `${tap.netns ?? ''}/${tap.name}`
+		const firstTap = taps.get(key)
+		if (firstTap !== undefined) {
+			issues.push({path: `$.functions[${i}].backend.tap`, message: `TAP ${tap.name} is already the backend of functions[${firstTap}]`})
+		} else taps.set(key, i)
+		if (tap.mac && tap.mac.toLowerCase() === mac) {
+			issues.push({path: `$.functions[${i}].backend.tap.mac`, message: `the TAP's MAC must differ from the hostMac ${fn.hostMac}`})
+		}
 	})
 	return issues
+}
+
+/**
+ * A value that may be written two ways (a string or an object, as a TAP
+ * backend) fails every branch of its oneOf: keep the errors of the branch
+ * whose type matched, not "must be object" or "must match exactly one schema".
+ */
+export function withoutOneOfNoise(errors: ErrorObject[]): ErrorObject[] {
+	const within = (path: string, prefix: string): boolean => path === prefix || path.startsWith(`${prefix}/`)
+	const oneOfPaths = new Set(errors.filter((e) => e.keyword === 'oneOf').map((e) => e.instancePath))
+	const noise = (e: ErrorObject): boolean => e.keyword === 'oneOf' || (e.keyword === 'type' && oneOfPaths.has(e.instancePath))
+	return errors.filter((e) => !noise(e) || !errors.some((o) => !noise(o) && within(o.instancePath, e.instancePath)))
 }
 
 /** Returns the definition typed, or throws SchemaValidationError listing every problem. */
 export function validateDeviceConfig(data: unknown, source: string): VusbDeviceConfig {
 	const validate = validator()
-	if (!validate(data)) throw new SchemaValidationError(source, (validate.errors ?? []).map(describeError))
+	if (!validate(data)) throw new SchemaValidationError(source, withoutOneOfNoise(validate.errors ?? []).map(describeError))
 	const issues = crossChecks(data)
 	if (issues.length > 0) throw new SchemaValidationError(source, issues)
 	return data

@@ -2,15 +2,22 @@
 // definitions, each function wired to a user-space peer, and the operations
 // the control channel offers (list, unplug, set).
 //
-// Peers: the Nth network function (ECM/NCM, counted over all devices in the
-// order given) gets a PingResponder at the Nth --responder address, with a
-// MAC derived from the function's hostMac (peerMacFor); network functions
-// beyond the list drop what they receive. ACM functions echo.
+// Peers: a network function whose JSON names a TAP backend is wired to that
+// TAP (functions/tap-backend.ts), opened when the device is plugged and
+// closed when it is unplugged or the service closes. Of the others, the Nth
+// (ECM/NCM, counted over all devices in the order given) gets a
+// PingResponder at the Nth --responder address, with a MAC derived from the
+// function's hostMac (peerMacFor); the rest drop what they receive. ACM
+// functions echo.
 
 import {ExitCode, UsbvnetError} from '../errors.js'
 import type {UsbipServer} from './usbip/server.js'
 import {buildDevice} from './device-config.js'
+import {tapOf} from './device-config.js'
 import type {FunctionConfig, NetworkFunctionConfig, VusbDeviceConfig} from './device-config.js'
+import {TapFrameHandler} from './functions/tap-backend.js'
+import type {TapOpener, TapStats} from './functions/tap-backend.js'
+import {TapDevice} from '../driver/tap.js'
 import {PingResponder, SerialEcho, parseIpv4} from './functions/responders.js'
 import type {FrameHandler} from './functions/cdc-net.js'
 import {formatMac, parseMac} from './functions/cdc.js'
@@ -64,7 +71,8 @@ export function parseFunctionList(text: string): FunctionConfig['type'][] {
  * busid that no other function of the device uses.
  */
 export function functionsForSet(old: FunctionConfig[], types: FunctionConfig['type'][], busid: string): FunctionConfig[] {
-	const oldMacs = old.filter((f): f is NetworkFunctionConfig => f.type !== 'cdc-acm').map((f) => f.hostMac)
+	const oldNetwork = old.filter((f): f is NetworkFunctionConfig => f.type !== 'cdc-acm')
+	const oldMacs = oldNetwork.map((f) => f.hostMac)
 	const used = new Set(oldMacs.map((m) => m.toLowerCase()))
 	const [bus = 0, port = 0] = busid.split(/[-.]/).map(Number)
 	let counter = 0
@@ -80,9 +88,11 @@ export function functionsForSet(old: FunctionConfig[], types: FunctionConfig['ty
 	let network = 0
 	return types.map((type) => {
 		if (type === 'cdc-acm') return {type}
-		const hostMac = network < oldMacs.length ? oldMacs[network]! : freshMac()
+		// The Nth network function keeps the Nth one's hostMac and backend (its TAP stays open).
+		const previous = oldNetwork[network]
+		const hostMac = previous ? previous.hostMac : freshMac()
 		network++
-		return {type, hostMac}
+		return previous?.backend ? {type, hostMac, backend: previous.backend} : {type, hostMac}
 	})
 }
 
@@ -91,6 +101,8 @@ export interface FunctionReport {
 	hostMac?: string
 	/** The emulated far end of a network function, when it has one. */
 	peer?: {mac: string; ipv4: string}
+	/** The TAP a network function is connected to, its carrier and counters. */
+	tap?: {name: string; netns: string | null; mac: string; carrier: boolean; stats: TapStats}
 }
 
 export interface DeviceReport {
@@ -115,7 +127,20 @@ interface Served {
 	/** Responder addresses of its network functions, in order (kept across `set`). */
 	responders: string[]
 	functions: FunctionReport[]
+	/** Its TAP handlers by tapKey, kept open across `set`. */
+	taps: Map<string, TapFrameHandler>
 }
+
+/** One TAP per namespace and name. */
+function tapKey(tap: {name: string; netns?: string}): string {
+	return `${tap.netns ?? ''}/${tap.name}`
+}
+
+/** What TAP a backend opens: the real one by default, a fake in tests. */
+export type TapFactory = (tap: {name: string; netns?: string; mac: Buffer}) => TapOpener
+
+const openRealTap: TapFactory = (tap) => (onFrames, onError) =>
+	TapDevice.open({name: tap.name, ...(tap.netns === undefined ? {} : {netns: tap.netns}), mac: tap.mac, onFrames, onError})
 
 export class VusbService {
 	private readonly served = new Map<string, Served>()
@@ -124,20 +149,28 @@ export class VusbService {
 	constructor(
 		private readonly server: UsbipServer,
 		private readonly responderAddresses: string[] = [],
+		private readonly logError: (message: string) => void = () => {},
+		private readonly openTap: TapFactory = openRealTap,
 	) {
 		for (const a of responderAddresses) parseIpv4(a)
 	}
 
-	/** Builds and exports a device; returns its busid. */
+	/** Builds and exports a device; returns its busid. Nothing stays open when it throws. */
 	plug(config: VusbDeviceConfig, source: string): string {
-		const networkCount = config.functions.filter((f) => f.type !== 'cdc-acm').length
+		const networkCount = config.functions.filter((f) => f.type !== 'cdc-acm' && !f.backend).length
 		const responders = this.responderAddresses.slice(this.nextResponder, this.nextResponder + networkCount)
-		const entry: Served = {busid: '', config, source, responders, functions: []}
-		const device = this.build(entry)
 		if (config.busid && this.served.has(config.busid)) {
 			throw new VusbServiceError(`${source}: busid ${config.busid} is already served (from ${this.served.get(config.busid)!.source})`, 'BUSY', ExitCode.busy)
 		}
-		entry.busid = this.server.plug(device, config.busid)
+		const entry: Served = {busid: '', config, source, responders, functions: [], taps: new Map()}
+		let device: ReturnType<typeof buildDevice>
+		try {
+			device = this.build(entry)
+			entry.busid = this.server.plug(device, config.busid)
+		} catch (error) {
+			this.closeTaps(entry.taps.values())
+			throw error
+		}
 		this.nextResponder += responders.length
 		this.served.set(entry.busid, entry)
 		return entry.busid
@@ -154,7 +187,15 @@ export class VusbService {
 		const before = report(entry, this.attachedTo(busid))
 		this.server.unplug(busid)
 		this.served.delete(busid)
+		this.closeTaps(entry.taps.values())
 		return before
+	}
+
+	/** Closes every TAP (the server itself is the caller's to close). */
+	async close(): Promise<void> {
+		const all = [...this.served.values()].flatMap((s) => [...s.taps.values()])
+		for (const s of this.served.values()) s.taps.clear()
+		await Promise.all(all.map((t) => t.close()))
 	}
 
 	/**
@@ -166,12 +207,54 @@ export class VusbService {
 		const entry = this.entry(busid)
 		const dropped = this.attachedTo(busid)
 		const config: VusbDeviceConfig = {...entry.config, busid, functions: functionsForSet(entry.config.functions, types, busid)}
-		const next: Served = {busid, config, source: 'set', responders: entry.responders, functions: []}
-		const device = this.build(next)
+		const next: Served = {busid, config, source: 'set', responders: entry.responders, functions: [], taps: new Map()}
+		let device: ReturnType<typeof buildDevice>
+		try {
+			device = this.build(next, entry.taps)
+		} catch (error) {
+			// TAPs the old definition had stay with it; only new ones are closed.
+			this.closeTaps([...next.taps.values()].filter((t) => ![...entry.taps.values()].includes(t)))
+			throw error
+		}
 		this.server.unplug(busid)
 		this.server.plug(device, busid)
 		this.served.set(busid, next)
+		this.closeTaps([...entry.taps.values()].filter((t) => ![...next.taps.values()].includes(t)))
 		return {...report(next, null), dropped}
+	}
+
+	/** The function's TAP handler: the one `set` keeps, or a newly opened TAP no other device uses. */
+	private tapHandler(
+		entry: Served,
+		fn: NetworkFunctionConfig,
+		tap: {name: string; netns?: string; mac?: string},
+		reuse: Map<string, TapFrameHandler>,
+	): TapFrameHandler {
+		const key = tapKey(tap)
+		const kept = reuse.get(key)
+		if (kept) {
+			entry.taps.set(key, kept)
+			return kept
+		}
+		for (const other of this.served.values()) {
+			if (other.taps.has(key) && other.busid !== entry.busid) {
+				throw new VusbServiceError(`TAP ${tap.name} is already the backend of a function of ${other.busid} (from ${other.source})`, 'BUSY', ExitCode.busy)
+			}
+		}
+		const handler = new TapFrameHandler({
+			hostMac: fn.hostMac,
+			...(fn.maxSegmentSize === undefined ? {} : {maxSegmentSize: fn.maxSegmentSize}),
+			open: this.openTap({name: tap.name, ...(tap.netns === undefined ? {} : {netns: tap.netns}), mac: parseMac(tap.mac ?? peerMacFor(fn.hostMac))}),
+			onError: (error) => this.logError(`vusb: ${entry.busid || entry.source}: TAP ${tap.name}: ${error.message}`),
+		})
+		entry.taps.set(key, handler)
+		return handler
+	}
+
+	private closeTaps(handlers: Iterable<TapFrameHandler>): void {
+		for (const h of handlers) {
+			h.close().catch((error: Error) => this.logError(`vusb: closing a TAP: ${error.message}`))
+		}
 	}
 
 	private entry(busid: string): Served {
@@ -191,11 +274,18 @@ export class VusbService {
 		return this.server.exported().find((e) => e.busid === busid)?.attachedTo ?? null
 	}
 
-	private build(entry: Served): ReturnType<typeof buildDevice> {
+	private build(entry: Served, reuse: Map<string, TapFrameHandler> = new Map()): ReturnType<typeof buildDevice> {
 		let network = 0
 		entry.functions = []
 		return buildDevice(entry.config, {
 			frames: (fn) => {
+				const tap = tapOf(fn.backend)
+				if (tap) {
+					const handler = this.tapHandler(entry, fn, tap, reuse)
+					const mac = tap.mac ?? peerMacFor(fn.hostMac)
+					entry.functions.push({type: fn.type, hostMac: fn.hostMac, tap: {name: tap.name, netns: tap.netns ?? null, mac, carrier: false, stats: handler.stats}})
+					return handler
+				}
 				const ipv4 = entry.responders[network++]
 				if (ipv4 === undefined) {
 					entry.functions.push({type: fn.type, hostMac: fn.hostMac})
@@ -214,6 +304,11 @@ export class VusbService {
 }
 
 function report(s: Served, attachedTo: string | null): DeviceReport {
+	const functions = s.functions.map((f) => {
+		if (!f.tap) return f
+		const handler = s.taps.get(tapKey({name: f.tap.name, ...(f.tap.netns === null ? {} : {netns: f.tap.netns})}))
+		return {...f, tap: {...f.tap, carrier: handler?.linkUp ?? false, stats: {...(handler?.stats ?? f.tap.stats)}}}
+	})
 	return {
 		busid: s.busid,
 		vendorId: s.config.vendorId.toLowerCase(),
@@ -222,7 +317,7 @@ function report(s: Served, attachedTo: string | null): DeviceReport {
 		product: s.config.product ?? null,
 		serial: s.config.serial ?? null,
 		speed: s.config.speed ?? 'high',
-		functions: s.functions,
+		functions,
 		attachedTo,
 		source: s.source,
 	}

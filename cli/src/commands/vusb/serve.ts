@@ -2,6 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {UsbvnetCommand} from '../../base-command.js'
 import {ExitCode, UsageError, UsbvnetError} from '../../errors.js'
 import {log} from '../../log.js'
+import {TapError} from '../../driver/tap.js'
 import {loadDeviceConfigFile} from '../../vusb/device-config.js'
 import {ControlServer, type ControlRequest} from '../../vusb/control.js'
 import {commandLogger, controlFlag, describeFunctions} from '../../vusb/commands-shared.js'
@@ -24,20 +25,25 @@ client attaches it with "usbvnet vusb attach BUSID" or "usbip attach -r HOST
 -b BUSID"; its own drivers bind (cdc_ether, cdc_ncm, cdc_acm).
 
 USB/IP has no authentication: the server listens on 127.0.0.1 unless
---listen says otherwise. Network functions get an emulated peer answering ARP
-and ping at the --responder addresses (the Nth network function, over all
-devices in order, gets the Nth address; the others drop what they receive);
-serial functions echo what they receive.
+--listen says otherwise. A network function whose file says
+"backend": {"tap": NAME} (or {"tap": {"name", "netns", "mac"}}) is connected
+to a TAP device created when serving starts (in that network namespace):
+the TAP has carrier while a host has the function up. Other network
+functions get an emulated peer answering ARP and ping at the --responder
+addresses (the Nth such function, over all devices in order, gets the Nth
+address; the rest drop what they receive); serial functions echo.
 
 Other invocations (vusb list, unplug, set) reach the running server through
 its control socket. SIGINT or SIGTERM stops it: clients lose their devices.
-Exit codes: 3 invalid device file, 7 address or control socket in use.`
+Exit codes: 3 invalid device file, 5 a TAP needs root, 6 no such network
+namespace, 7 address, control socket or TAP in use.`
 	static override examples = [
 		{description: 'Serve an ECM and an ACM device on 127.0.0.1:3240:', command: '<%= config.bin %> <%= command.id %> ecm.json acm.json'},
 		{
 			description: 'With a ping peer at 192.168.77.2 on the ECM link:',
 			command: '<%= config.bin %> <%= command.id %> ecm.json --responder 192.168.77.2',
 		},
+		{description: 'An ECM device whose network side is the TAP "phone0" in network namespace "phone":', command: '<%= config.bin %> <%= command.id %> phone.json'},
 		{description: 'On another port and control socket:', command: '<%= config.bin %> <%= command.id %> ecm.json --listen 127.0.0.1:3241 --control /tmp/vusb.sock'},
 	]
 	static override strict = false
@@ -64,7 +70,7 @@ Exit codes: 3 invalid device file, 7 address or control socket in use.`
 		const server = new UsbipServer({host: listen.host, port: listen.port, logger: commandLogger})
 		let service: VusbService
 		try {
-			service = new VusbService(server, this.flags.responder)
+			service = new VusbService(server, this.flags.responder, (m) => log.error(m))
 		} catch (error) {
 			throw new UsageError(`--responder: ${(error as Error).message}`)
 		}
@@ -72,6 +78,8 @@ Exit codes: 3 invalid device file, 7 address or control socket in use.`
 			try {
 				service.plug(config, file)
 			} catch (error) {
+				await service.close()
+				if (error instanceof TapError) error.message = `${file}: ${error.message}`
 				if (error instanceof UsbvnetError) throw error
 				throw new UsbvnetError(`${file}: ${(error as Error).message}`, 'BUSY', ExitCode.busy)
 			}
@@ -79,11 +87,17 @@ Exit codes: 3 invalid device file, 7 address or control socket in use.`
 		for (const d of service.list()) log.info(`vusb: ${d.busid} from ${d.source}: ${describeFunctions(d)}`)
 
 		const control = new ControlServer(this.flags.control, (request) => handle(service, request), (m) => log.error(m))
-		await control.listen()
+		try {
+			await control.listen()
+		} catch (error) {
+			await service.close()
+			throw error
+		}
 		try {
 			await server.listen()
 		} catch (error) {
 			await control.close()
+			await service.close()
 			const code = (error as NodeJS.ErrnoException).code
 			if (code === 'EADDRINUSE') throw new UsbvnetError(`${this.flags.listen} is already in use (usbipd or another vusb serve?)`, 'BUSY', ExitCode.busy)
 			if (code === 'EADDRNOTAVAIL') throw new UsageError(`--listen ${this.flags.listen}: no such local address`)
@@ -98,6 +112,7 @@ Exit codes: 3 invalid device file, 7 address or control socket in use.`
 		log.info(`vusb: ${signal}: stopping`)
 		await control.close()
 		await server.close()
+		await service.close()
 	}
 }
 

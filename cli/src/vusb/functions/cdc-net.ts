@@ -41,6 +41,10 @@ export interface FramePort {
 	sendToHost(frame: Buffer): boolean
 	/** True while the host has the data interface up (alternate setting 1). */
 	readonly active: boolean
+	/** The host's SET_ETHERNET_PACKET_FILTER bitmap (PacketFilter); what it wants to receive. */
+	readonly packetFilter: number
+	/** The host's SET_ETHERNET_MULTICAST_FILTERS list, 6 bytes per address. */
+	readonly multicastFilters: Buffer
 }
 
 /**
@@ -52,6 +56,8 @@ export interface FrameHandler {
 	frameFromHost(frame: Buffer): void
 	/** The host stopped or started listening (data interface alternate setting changed). */
 	activeChanged?(active: boolean): void
+	/** The host set a new packet filter or multicast list. */
+	filterChanged?(): void
 }
 
 export interface CdcNetworkOptions {
@@ -256,12 +262,14 @@ export abstract class CdcNetworkFunction implements UsbFunction, FramePort {
 			case CdcRequest.SET_ETHERNET_PACKET_FILTER:
 				if (isIn) return 'stall'
 				this.packetFilter = setup.value
+				this.handler.filterChanged?.()
 				return Buffer.alloc(0)
 			case CdcRequest.SET_ETHERNET_MULTICAST_FILTERS:
 				// We declared zero perfect filters, so hosts should fall back to ALL_MULTICAST;
 				// accept the list anyway (6 bytes per address) as harmless.
 				if (isIn || data.length % 6 !== 0) return 'stall'
 				this.multicastFilters = Buffer.from(data)
+				this.handler.filterChanged?.()
 				return Buffer.alloc(0)
 			default:
 				// PM pattern filters and statistics were declared unsupported in the functional descriptor.

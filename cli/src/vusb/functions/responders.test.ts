@@ -10,6 +10,8 @@ const peerMac = Buffer.from('020000000099', 'hex')
 class CapturePort implements FramePort {
 	readonly sent: Buffer[] = []
 	readonly active = true
+	readonly packetFilter = 0x0c
+	readonly multicastFilters = Buffer.alloc(0)
 	sendToHost(frame: Buffer): boolean {
 		this.sent.push(frame)
 		return true
