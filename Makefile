@@ -25,7 +25,7 @@ deps:
 	@bash test/setup/deps.sh
 
 # ---- core/: portable C, tested in user space --------------------------------
-$(BUILD)/core-test/%: core/test/%.c $(CORE_SRCS) $(CORE_HDRS) core/test/unit.h
+$(BUILD)/core-test/%: core/test/%.c $(CORE_SRCS) $(CORE_HDRS) core/test/unit.h core/test/dhcp_frames.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CORE_CFLAGS) -o $@ $< $(CORE_SRCS)
 

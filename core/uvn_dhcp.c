@@ -10,9 +10,23 @@
 /* Who is asking. */
 struct client {
 	const uint8_t *mac;
+	uint8_t cid_len;		/* option 61, 0: none (known by mac) */
+	const uint8_t *cid;		/* its key */
 	const char *serial;		/* never NULL */
 	uint32_t slot;
+	struct uvn_dhcp_lease *mine;	/* the entry remembering it, or NULL */
 };
+
+/* Option 56 texts of our NAKs (at most DHCP_NAK_MESSAGE_MAX bytes). */
+static const char nak_off_net[] = "requested address not on this network";
+static const char nak_server[] = "requested address is the server's";
+static const char nak_reserved[] = "requested address reserved for another client";
+static const char nak_pool[] = "requested address outside the pool";
+static const char nak_declined[] = "requested address declined, in quarantine";
+static const char nak_in_use[] = "requested address in use by another client";
+static const char nak_yours[] = "another address is reserved for this client";
+static const char nak_full[] = "lease table full";
+static const char nak_host[] = "this client gets the host address only";
 
 int uvn_dhcp_init(struct uvn_dhcp_server *s, const struct uvn_dhcp_config *c, const char **why)
 {
@@ -60,27 +74,38 @@ static bool owns(const struct uvn_dhcp_lease *l, const struct client *cl, uint32
 	       (!l->serial[0] || uvn_dhcp_serial_equal(l->serial, cl->serial));
 }
 
-/* May the client have ip now? */
-static bool usable_for(struct uvn_dhcp_server *s, uint32_t ip, const struct client *cl,
-		       uint32_t now)
+/* Why the client may not have ip now (a NAK's message), or NULL if it may. */
+static const char *unusable(struct uvn_dhcp_server *s, uint32_t ip, const struct client *cl,
+			    uint32_t now)
 {
 	const struct uvn_dhcp_reservation *r;
 	const struct uvn_dhcp_lease *l;
 	enum uvn_dhcp_lease_state st;
 
-	if (!uvn_dhcp_ip_usable(&s->cfg, ip) || ip == s->cfg.host_ip)
-		return false;
+	if (!uvn_dhcp_ip_usable(&s->cfg, ip))
+		return nak_off_net;
+	if (ip == s->cfg.host_ip)
+		return nak_server;
 	r = uvn_dhcp_reservation_of_ip(&s->cfg, ip);
-	if (r ? !uvn_dhcp_reservation_matches(r, cl->mac, cl->serial, cl->slot)
-	      : !uvn_dhcp_ip_in_pool(&s->cfg, ip))
-		return false;
+	if (r && !uvn_dhcp_reservation_matches(r, cl->mac, cl->serial, cl->slot))
+		return nak_reserved;
+	if (!r && !uvn_dhcp_ip_in_pool(&s->cfg, ip))
+		return nak_pool;
 	l = uvn_dhcp_find_ip(s, ip, now);
 	if (!l)
-		return true;
+		return NULL;
 	st = uvn_dhcp_lease_state(l, now);
 	if (st == UVN_DHCP_DECLINED)
-		return false;
-	return st == UVN_DHCP_AVAILABLE || !uvn_memcmp(l->mac, cl->mac, 6);
+		return nak_declined;
+	/* Only the entry found for the client is its own: with client ids, a
+	 * hardware address alone may match more than one. */
+	return st == UVN_DHCP_AVAILABLE || l == cl->mine ? NULL : nak_in_use;
+}
+
+static bool usable_for(struct uvn_dhcp_server *s, uint32_t ip, const struct client *cl,
+		       uint32_t now)
+{
+	return !unusable(s, ip, cl, now);
 }
 
 /* The client's reserved address, by MAC, then serial, then slot; 0 if none. */
@@ -146,11 +171,15 @@ static struct uvn_dhcp_lease *take(struct uvn_dhcp_server *s, const struct clien
 	if (!l)
 		return NULL;
 	if (mine && mine != l)
-		uvn_dhcp_clear(mine, 0);	/* one entry per MAC */
-	if (l != mine || uvn_memcmp(l->mac, cl->mac, 6)) {
+		uvn_dhcp_clear(mine, 0);	/* one entry per client */
+	if (l != mine)
 		uvn_dhcp_clear(l, l->ip);
-		uvn_memcpy(l->mac, cl->mac, 6);
-	}
+	/* The latest hardware address (replies go there) and the client id. */
+	uvn_memcpy(l->mac, cl->mac, 6);
+	l->cid_len = cl->cid_len;
+	uvn_memset(l->cid, 0, sizeof(l->cid));
+	if (cl->cid_len)
+		uvn_memcpy(l->cid, cl->cid, UVN_DHCP_CID_KEY);
 	uvn_memset(l->serial, 0, sizeof(l->serial));
 	uvn_memcpy(l->serial, cl->serial, uvn_dhcp_strnlen(cl->serial, UVN_SERIAL_LEN - 1));
 	l->slot = (uint8_t)cl->slot;
@@ -160,7 +189,7 @@ static struct uvn_dhcp_lease *take(struct uvn_dhcp_server *s, const struct clien
 static void discover(struct uvn_dhcp_server *s, const struct client *cl,
 		     const struct uvn_dhcp_msg *m, struct uvn_dhcp_answer *a, uint32_t now)
 {
-	struct uvn_dhcp_lease *mine = uvn_dhcp_find_mac(s, cl->mac), *l;
+	struct uvn_dhcp_lease *mine = cl->mine, *l;
 	const struct uvn_dhcp_lease *at;
 	uint32_t ip;
 
@@ -200,8 +229,9 @@ static void discover(struct uvn_dhcp_server *s, const struct client *cl,
 static void request(struct uvn_dhcp_server *s, const struct client *cl,
 		    const struct uvn_dhcp_msg *m, struct uvn_dhcp_answer *a, uint32_t now)
 {
-	struct uvn_dhcp_lease *mine = uvn_dhcp_find_mac(s, cl->mac), *l;
+	struct uvn_dhcp_lease *mine = cl->mine, *l;
 	uint32_t want = m->requested_ip ? m->requested_ip : m->ciaddr, res;
+	const char *why;
 
 	if (mine && !owns(mine, cl, now)) {
 		s->counters.foreign++;
@@ -224,8 +254,12 @@ static void request(struct uvn_dhcp_server *s, const struct client *cl,
 	/* SELECTING (our server id), INIT-REBOOT (requested ip), RENEWING and
 	 * REBINDING (ciaddr): all ask for one address, which it may have or not. */
 	res = reserved_ip(s, cl, now);
-	if ((res && res != want) || !usable_for(s, want, cl, now)) {
+	why = unusable(s, want, cl, now);
+	if (!why && res && res != want)
+		why = nak_yours;
+	if (why) {
 		a->type = DHCP_NAK;
+		a->message = why;
 		return;
 	}
 	if (over_cap(s, cl, mine, want, now)) {
@@ -236,6 +270,7 @@ static void request(struct uvn_dhcp_server *s, const struct client *cl,
 	if (!l) {
 		s->counters.exhausted++;
 		a->type = DHCP_NAK;
+		a->message = nak_full;
 		return;
 	}
 	l->state = UVN_DHCP_BOUND;
@@ -249,7 +284,7 @@ static void request(struct uvn_dhcp_server *s, const struct client *cl,
 static void give_back(struct uvn_dhcp_server *s, const struct client *cl,
 		      const struct uvn_dhcp_msg *m, uint32_t now)
 {
-	struct uvn_dhcp_lease *mine = uvn_dhcp_find_mac(s, cl->mac);
+	struct uvn_dhcp_lease *mine = cl->mine;
 	uint32_t ip = m->type == DHCP_DECLINE ? m->requested_ip : m->ciaddr;
 
 	if (m->server_id && m->server_id != s->cfg.host_ip) {
@@ -293,6 +328,8 @@ static void host_request(struct uvn_dhcp_server *s, const struct uvn_dhcp_msg *m
 			return;
 		}
 		a->type = want == s->cfg.host_ip ? DHCP_ACK : DHCP_NAK;
+		if (a->type == DHCP_NAK)
+			a->message = nak_host;
 		break;
 	case DHCP_INFORM:
 		a->type = DHCP_ACK;
@@ -311,11 +348,15 @@ int uvn_dhcp_handle(struct uvn_dhcp_server *s, uint32_t slot, const char *serial
 		    const uint8_t *frame, size_t len, uint8_t *reply, size_t reply_cap,
 		    uint32_t now)
 {
-	static const struct uvn_dhcp_answer largest = { DHCP_ACK, 1, 1, true };
-	struct uvn_dhcp_answer a = { 0, 0, 0, slot != UVN_DHCP_HOST };
+	static const char longest_message[DHCP_NAK_MESSAGE_MAX + 1] =
+		"a NAK message of DHCP_NAK_MESSAGE_MAX characters";
+	static const struct uvn_dhcp_answer largest = { DHCP_ACK, 1, 1, true, NULL };
+	static const struct uvn_dhcp_answer largest_nak = { DHCP_NAK, 0, 0, false, longest_message };
+	struct uvn_dhcp_answer a = { 0, 0, 0, slot != UVN_DHCP_HOST, NULL };
 	struct uvn_dhcp_msg m;
 	struct client cl;
-	size_t n;
+	size_t n, need;
+	bool prl;
 	int err;
 
 	if (!s || !frame || (slot >= UVN_MAX_SLOTS && slot != UVN_DHCP_HOST))
@@ -335,15 +376,24 @@ int uvn_dhcp_handle(struct uvn_dhcp_server *s, uint32_t slot, const char *serial
 		s->counters.disabled++;
 		return 0;
 	}
-	/* Refuse before deciding anything, so a short buffer changes nothing. */
-	if (!reply || uvn_dhcp_build(&s->cfg, &m, &largest, NULL, 0) > reply_cap) {
+	/* Refuse before deciding anything, so a short buffer changes nothing:
+	 * measured with every option we have, as if no list had been sent. */
+	prl = m.has_prl;
+	m.has_prl = false;
+	need = uvn_dhcp_build(&s->cfg, &m, &largest, NULL, 0);
+	n = uvn_dhcp_build(&s->cfg, &m, &largest_nak, NULL, 0);
+	m.has_prl = prl;
+	if (!reply || need > reply_cap || n > reply_cap) {
 		s->counters.reply_too_small++;
 		return -UVN_ENOSPC;
 	}
 
 	cl.mac = m.chaddr;
+	cl.cid_len = uvn_dhcp_cid_len(&m);
+	cl.cid = m.cid;
 	cl.serial = serial ? serial : "";
 	cl.slot = slot;
+	cl.mine = uvn_dhcp_find_client(s, cl.mac, cl.cid_len, cl.cid);
 	if (slot == UVN_DHCP_HOST) {
 		host_request(s, &m, &a);
 	} else {

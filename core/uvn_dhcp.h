@@ -34,6 +34,10 @@
 #define UVN_DHCP_DOMAIN_LEN	64	/* including the terminating NUL */
 #define UVN_DHCP_OFFER_HOLD	60	/* seconds an offered address waits for its REQUEST */
 #define UVN_DHCP_LEASE_MAX	(365U * 86400U)
+/* Client identifiers (option 61) are kept as a key of this many bytes: the
+ * identifier itself when it fits, else its first 60 bytes and an FNV-1a 32
+ * hash (little-endian) of all of it. */
+#define UVN_DHCP_CID_KEY	64
 
 /* Longest reply frame for any valid config: Ethernet + IPv4 + UDP + 548. */
 #define UVN_DHCP_REPLY_MAX	(14 + 20 + 8 + 548)
@@ -117,13 +121,22 @@ enum uvn_dhcp_lease_state {
 	UVN_DHCP_DECLINED = 4,		/* in use by someone unknown: not offered until expires */
 };
 
+/*
+ * A client is known by its client identifier (option 61) when it sends one,
+ * else by its hardware address (RFC 2131 4.2). A lease recorded without an
+ * identifier (from a client that sent none, or a version 1 table) is also
+ * its hardware address's when that client now sends one; the next ACK
+ * records the identifier.
+ */
 struct uvn_dhcp_lease {
 	uint32_t ip;
 	uint32_t expires;		/* caller's clock */
-	uint8_t mac[6];
+	uint8_t mac[6];			/* chaddr of the client's latest message */
 	uint8_t state;			/* enum uvn_dhcp_lease_state, as stored */
 	uint8_t slot;			/* 0..31, or UVN_DHCP_NO_SLOT */
 	char serial[UVN_SERIAL_LEN];	/* of the USB device it was leased through */
+	uint8_t cid_len;		/* option 61's length (2..255), 0: none */
+	uint8_t cid[UVN_DHCP_CID_KEY];	/* its key, zero-padded */
 };
 
 struct uvn_dhcp_server {
@@ -177,7 +190,7 @@ int uvn_dhcp_handle(struct uvn_dhcp_server *s, uint32_t slot, const char *serial
  */
 unsigned int uvn_dhcp_slot_gone(struct uvn_dhcp_server *s, uint32_t slot);
 
-/* The lease of a client hardware address, or NULL. */
+/* The lease of a client hardware address (sent without a client id), or NULL. */
 const struct uvn_dhcp_lease *uvn_dhcp_lease_of(const struct uvn_dhcp_server *s,
 					       const uint8_t mac[6]);
 
@@ -186,19 +199,25 @@ enum uvn_dhcp_lease_state uvn_dhcp_lease_state(const struct uvn_dhcp_lease *l, u
 
 /*
  * Export format, all little-endian:
- *   header (16 bytes): "UVNL", u16 version (1), u16 record size (80),
+ *   header (16 bytes): "UVNL", u16 version (2), u16 record size (148),
  *                      u32 record count, u32 FNV-1a 32 of the records
- *   record (80 bytes): u32 ip, u32 seconds left, u8 mac[6], u8 state,
- *                      u8 slot, char serial[64] (NUL-terminated)
+ *   record (148 bytes):
+ *     0  u32 ip, u32 seconds left, u8 mac[6], u8 state, u8 slot,
+ *    16  char serial[64] (NUL-terminated)          -- the 80 bytes of version 1
+ *    80  u8 client id length (0: none, else 2..255), u8 zero[3],
+ *    84  u8 client id key[64] (UVN_DHCP_CID_KEY; zero past the length)
+ * Version 1 (record size 80, no client ids) still imports. Readers should
+ * take the record size from the header: later versions only append fields.
  * Times are exported as seconds left, so a table survives a reboot's clock
  * reset. The slot is for display: import ties no lease to a slot, the next
  * request from its client (with the same serial, if one is remembered)
  * claims it, on whichever slot the device comes back.
  */
 #define UVN_DHCP_EXPORT_MAGIC	"UVNL"
-#define UVN_DHCP_EXPORT_VERSION	1
+#define UVN_DHCP_EXPORT_VERSION	2
 #define UVN_DHCP_EXPORT_HEADER	16
-#define UVN_DHCP_EXPORT_RECORD	80
+#define UVN_DHCP_EXPORT_RECORD	148
+#define UVN_DHCP_EXPORT_RECORD_V1 80
 #define UVN_DHCP_EXPORT_MAX	(UVN_DHCP_EXPORT_HEADER + UVN_DHCP_LEASES * UVN_DHCP_EXPORT_RECORD)
 
 /* Writes the table; returns its length or -UVN_ENOSPC (UVN_DHCP_EXPORT_MAX fits). */

@@ -20,6 +20,9 @@ enum {
 #define DHCP_BROADCAST_FLAG	0x8000
 #define IP_BROADCAST		0xffffffffU
 
+#define DHCP_PRL_MAX		64	/* parameter request list entries kept */
+#define DHCP_NAK_MESSAGE_MAX	48	/* longest option 56 text the server sends */
+
 /* What the server needs from a client's frame. */
 struct uvn_dhcp_msg {
 	uint8_t type;
@@ -30,6 +33,16 @@ struct uvn_dhcp_msg {
 	uint32_t ip_dst;		/* broadcast or unicast: REBINDING or RENEWING */
 	uint32_t requested_ip;		/* option 50, 0 if absent */
 	uint32_t server_id;		/* option 54, 0 if absent */
+	/* Option 61, all its instances concatenated (RFC 3396). */
+	uint32_t cid_total;		/* bytes seen; 0: none */
+	uint32_t cid_hash;		/* FNV-1a 32 of them */
+	uint8_t cid[UVN_DHCP_CID_KEY];	/* the key (see UVN_DHCP_CID_KEY) once parsed */
+	const uint8_t *cid_echo;	/* a single instance's bytes, to echo (RFC 6842) */
+	uint8_t cid_echo_len;
+	/* Option 55, concatenated; has_prl false: none sent (send everything). */
+	bool has_prl;
+	uint8_t prl_len;
+	uint8_t prl[DHCP_PRL_MAX];
 };
 
 /* What to answer. */
@@ -38,7 +51,14 @@ struct uvn_dhcp_answer {
 	uint32_t yiaddr;
 	uint32_t lease_seconds;		/* 0: no lease options (INFORM, NAK) */
 	bool device_options;		/* router, DNS, domain: not for the host itself */
+	const char *message;		/* option 56 (NAK): why; NULL: none */
 };
+
+/* The option 61 length kept in a lease: the real one, at most 255. */
+static inline uint8_t uvn_dhcp_cid_len(const struct uvn_dhcp_msg *m)
+{
+	return m->cid_total > 255 ? 255 : (uint8_t)m->cid_total;
+}
 
 /* uvn_dhcp_msg.c */
 int uvn_dhcp_parse(const uint8_t *frame, size_t len, struct uvn_dhcp_msg *m,
@@ -70,6 +90,13 @@ bool uvn_dhcp_serial_equal(const char *stored, const char *serial);
 /* uvn_dhcp_lease.c */
 bool uvn_dhcp_lease_active(const struct uvn_dhcp_lease *l, uint32_t now);
 struct uvn_dhcp_lease *uvn_dhcp_find_mac(struct uvn_dhcp_server *s, const uint8_t *mac);
+/* Is the entry this client's: same client id, or recorded without one and
+ * the same hardware address? (See struct uvn_dhcp_lease.) */
+bool uvn_dhcp_is_client(const struct uvn_dhcp_lease *l, const uint8_t *mac, uint8_t cid_len,
+			const uint8_t *cid);
+/* The entry remembering this client: by client id first, then the fallback. */
+struct uvn_dhcp_lease *uvn_dhcp_find_client(struct uvn_dhcp_server *s, const uint8_t *mac,
+					    uint8_t cid_len, const uint8_t *cid);
 struct uvn_dhcp_lease *uvn_dhcp_find_ip(struct uvn_dhcp_server *s, uint32_t ip, uint32_t now);
 /* Forgets an entry: it becomes free, keeping only ip. */
 void uvn_dhcp_clear(struct uvn_dhcp_lease *l, uint32_t ip);

@@ -38,12 +38,34 @@ static bool remembers_client(const struct uvn_dhcp_lease *l)
 
 struct uvn_dhcp_lease *uvn_dhcp_find_mac(struct uvn_dhcp_server *s, const uint8_t *mac)
 {
+	return uvn_dhcp_find_client(s, mac, 0, NULL);
+}
+
+bool uvn_dhcp_is_client(const struct uvn_dhcp_lease *l, const uint8_t *mac, uint8_t cid_len,
+			const uint8_t *cid)
+{
+	if (l->cid_len)
+		return l->cid_len == cid_len && !uvn_memcmp(l->cid, cid, UVN_DHCP_CID_KEY);
+	return !uvn_memcmp(l->mac, mac, 6);
+}
+
+struct uvn_dhcp_lease *uvn_dhcp_find_client(struct uvn_dhcp_server *s, const uint8_t *mac,
+					    uint8_t cid_len, const uint8_t *cid)
+{
+	struct uvn_dhcp_lease *by_mac = NULL;
 	unsigned int i;
 
-	for (i = 0; i < UVN_DHCP_LEASES; i++)
-		if (remembers_client(&s->leases[i]) && !uvn_memcmp(s->leases[i].mac, mac, 6))
-			return &s->leases[i];
-	return NULL;
+	for (i = 0; i < UVN_DHCP_LEASES; i++) {
+		struct uvn_dhcp_lease *l = &s->leases[i];
+
+		if (!remembers_client(l) || !uvn_dhcp_is_client(l, mac, cid_len, cid))
+			continue;
+		if (l->cid_len || !cid_len)
+			return l;
+		if (!by_mac)
+			by_mac = l;
+	}
+	return by_mac;
 }
 
 const struct uvn_dhcp_lease *uvn_dhcp_lease_of(const struct uvn_dhcp_server *s,
@@ -198,6 +220,9 @@ static uint32_t fnv1a32(const uint8_t *p, size_t n)
 #define R_STATE		14
 #define R_SLOT		15
 #define R_SERIAL	16
+#define R_CID_LEN	80		/* version 2 from here */
+#define R_CID_ZERO	81
+#define R_CID		84
 
 int uvn_dhcp_export(const struct uvn_dhcp_server *s, uint8_t *buf, size_t cap, uint32_t now)
 {
@@ -225,6 +250,10 @@ int uvn_dhcp_export(const struct uvn_dhcp_server *s, uint8_t *buf, size_t cap, u
 		r[R_STATE] = (uint8_t)st;
 		r[R_SLOT] = l->slot;
 		uvn_memcpy(r + R_SERIAL, l->serial, uvn_dhcp_strnlen(l->serial, UVN_SERIAL_LEN - 1));
+		if (st != UVN_DHCP_DECLINED && l->cid_len) {
+			r[R_CID_LEN] = l->cid_len;
+			uvn_memcpy(r + R_CID, l->cid, UVN_DHCP_CID_KEY);
+		}
 		r += UVN_DHCP_EXPORT_RECORD;
 	}
 	uvn_memcpy(buf, UVN_DHCP_EXPORT_MAGIC, 4);
@@ -236,14 +265,52 @@ int uvn_dhcp_export(const struct uvn_dhcp_server *s, uint8_t *buf, size_t cap, u
 	return (int)(UVN_DHCP_EXPORT_HEADER + count * UVN_DHCP_EXPORT_RECORD);
 }
 
-static const char *check_record(const struct uvn_dhcp_config *c, const uint8_t *r)
+/* The client id part of a record: none in version 1. */
+static uint8_t rec_cid_len(const uint8_t *r, size_t rsize)
+{
+	return rsize > R_CID_LEN ? r[R_CID_LEN] : 0;
+}
+
+static const char *check_cid(const uint8_t *r, size_t rsize)
+{
+	uint8_t n = rec_cid_len(r, rsize);
+	size_t i;
+
+	if (rsize == UVN_DHCP_EXPORT_RECORD_V1)
+		return NULL;
+	if (r[R_CID_ZERO] | r[R_CID_ZERO + 1] | r[R_CID_ZERO + 2])
+		return "record: reserved bytes not zero";
+	if (n == 1 || (n && r[R_STATE] == UVN_DHCP_DECLINED))
+		return "record: bad client id length";
+	for (i = n; i < UVN_DHCP_CID_KEY; i++)
+		if (r[R_CID + i])
+			return "record: client id key not zero past its length";
+	return NULL;
+}
+
+/* Two records of one client (declined ones have none). */
+static bool same_client(const uint8_t *a, const uint8_t *b, size_t rsize)
+{
+	uint8_t n = rec_cid_len(a, rsize);
+
+	if (a[R_STATE] == UVN_DHCP_DECLINED || b[R_STATE] == UVN_DHCP_DECLINED ||
+	    n != rec_cid_len(b, rsize))
+		return false;
+	return n ? !uvn_memcmp(a + R_CID, b + R_CID, UVN_DHCP_CID_KEY)
+		 : !uvn_memcmp(a + R_MAC, b + R_MAC, 6);
+}
+
+static const char *check_record(const struct uvn_dhcp_config *c, const uint8_t *r, size_t rsize)
 {
 	static const uint8_t zero[6];
 	const char *serial = (const char *)r + R_SERIAL;
 	uint8_t st = r[R_STATE];
+	const char *bad = check_cid(r, rsize);
 
 	if (st < UVN_DHCP_OFFERED || st > UVN_DHCP_DECLINED)
 		return "record: unknown state";
+	if (bad)
+		return bad;
 	if (st == UVN_DHCP_DECLINED ? uvn_memcmp(r + R_MAC, zero, 6) != 0
 				    : !uvn_dhcp_mac_ok(r + R_MAC))
 		return "record: bad MAC for its state";
@@ -259,40 +326,50 @@ static const char *check_record(const struct uvn_dhcp_config *c, const uint8_t *
 }
 
 static const char *check_export(const struct uvn_dhcp_config *c, const uint8_t *buf, size_t len,
-				uint32_t *count)
+				uint32_t *count, size_t *rsize)
 {
 	const uint8_t *r, *o;
 	const char *bad;
 	uint32_t i, j, n;
+	size_t rs;
 
 	if (len < UVN_DHCP_EXPORT_HEADER || uvn_memcmp(buf, UVN_DHCP_EXPORT_MAGIC, 4))
 		return "header: not a lease table";
-	if (get_le16(buf + 4) != UVN_DHCP_EXPORT_VERSION)
+	switch (get_le16(buf + 4)) {
+	case 1:
+		rs = UVN_DHCP_EXPORT_RECORD_V1;
+		break;
+	case UVN_DHCP_EXPORT_VERSION:
+		rs = UVN_DHCP_EXPORT_RECORD;
+		break;
+	default:
 		return "header: unknown version";
-	if (get_le16(buf + 6) != UVN_DHCP_EXPORT_RECORD)
+	}
+	if (get_le16(buf + 6) != rs)
 		return "header: wrong record size";
 	n = get_le32(buf + 8);
 	if (n > UVN_DHCP_LEASES)
 		return "header: more records than the table holds";
-	if (len != UVN_DHCP_EXPORT_HEADER + (size_t)n * UVN_DHCP_EXPORT_RECORD)
+	if (len != UVN_DHCP_EXPORT_HEADER + (size_t)n * rs)
 		return "header: length does not match the record count";
 	if (get_le32(buf + 12) != fnv1a32(buf + UVN_DHCP_EXPORT_HEADER, len - UVN_DHCP_EXPORT_HEADER))
 		return "header: checksum mismatch";
 	for (i = 0; i < n; i++) {
-		r = buf + UVN_DHCP_EXPORT_HEADER + (size_t)i * UVN_DHCP_EXPORT_RECORD;
-		bad = check_record(c, r);
+		r = buf + UVN_DHCP_EXPORT_HEADER + (size_t)i * rs;
+		bad = check_record(c, r, rs);
 		if (bad)
 			return bad;
 		for (j = 0; j < i; j++) {
-			o = buf + UVN_DHCP_EXPORT_HEADER + (size_t)j * UVN_DHCP_EXPORT_RECORD;
+			o = buf + UVN_DHCP_EXPORT_HEADER + (size_t)j * rs;
 			if (get_le32(o + R_IP) == get_le32(r + R_IP))
 				return "record: duplicate address";
-			if (r[R_STATE] != UVN_DHCP_DECLINED && o[R_STATE] != UVN_DHCP_DECLINED &&
-			    !uvn_memcmp(o + R_MAC, r + R_MAC, 6))
-				return "record: duplicate MAC";
+			if (same_client(o, r, rs))
+				return rec_cid_len(r, rs) ? "record: duplicate client id"
+							  : "record: duplicate MAC";
 		}
 	}
 	*count = n;
+	*rsize = rs;
 	return NULL;
 }
 
@@ -301,8 +378,9 @@ int uvn_dhcp_import(struct uvn_dhcp_server *s, const uint8_t *buf, size_t len, u
 {
 	const char *bad;
 	uint32_t i, n = 0;
+	size_t rs = 0;
 
-	bad = buf ? check_export(&s->cfg, buf, len, &n) : "header: no buffer";
+	bad = buf ? check_export(&s->cfg, buf, len, &n, &rs) : "header: no buffer";
 	if (bad) {
 		if (why)
 			*why = bad;
@@ -311,7 +389,7 @@ int uvn_dhcp_import(struct uvn_dhcp_server *s, const uint8_t *buf, size_t len, u
 	for (i = 0; i < UVN_DHCP_LEASES; i++)
 		uvn_dhcp_clear(&s->leases[i], 0);
 	for (i = 0; i < n; i++) {
-		const uint8_t *r = buf + UVN_DHCP_EXPORT_HEADER + (size_t)i * UVN_DHCP_EXPORT_RECORD;
+		const uint8_t *r = buf + UVN_DHCP_EXPORT_HEADER + (size_t)i * rs;
 		struct uvn_dhcp_lease *l = &s->leases[i];
 
 		l->ip = get_le32(r + R_IP);
@@ -319,6 +397,9 @@ int uvn_dhcp_import(struct uvn_dhcp_server *s, const uint8_t *buf, size_t len, u
 		l->expires = l->state == UVN_DHCP_AVAILABLE ? now : now + get_le32(r + R_LEFT);
 		uvn_memcpy(l->mac, r + R_MAC, 6);
 		uvn_memcpy(l->serial, r + R_SERIAL, UVN_SERIAL_LEN);
+		l->cid_len = rec_cid_len(r, rs);
+		if (l->cid_len)
+			uvn_memcpy(l->cid, r + R_CID, UVN_DHCP_CID_KEY);
 		/* No slot is attached yet after a reload; see uvn_dhcp.h. */
 		l->slot = UVN_DHCP_NO_SLOT;
 	}

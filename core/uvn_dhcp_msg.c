@@ -32,8 +32,11 @@ enum {
 	OPT_OVERLOAD = 52,
 	OPT_MSG_TYPE = 53,
 	OPT_SERVER_ID = 54,
+	OPT_PARAMS = 55,
+	OPT_MESSAGE = 56,
 	OPT_T1 = 58,
 	OPT_T2 = 59,
+	OPT_CLIENT_ID = 61,
 	OPT_END = 255,
 };
 
@@ -85,7 +88,7 @@ static enum parse_result parse_options(const uint8_t *p, size_t n, struct uvn_dh
 	size_t i = 0;
 
 	while (i < n) {
-		uint8_t code = p[i], olen;
+		uint8_t code = p[i], olen, j;
 		const uint8_t *v;
 
 		if (code == OPT_PAD) {
@@ -121,6 +124,21 @@ static enum parse_result parse_options(const uint8_t *p, size_t n, struct uvn_dh
 			if (overload)
 				*overload = v[0];
 			break;
+		case OPT_PARAMS:
+			/* RFC 3396: instances concatenate; more than we keep is ignored. */
+			m->has_prl = true;
+			for (j = 0; j < olen && m->prl_len < DHCP_PRL_MAX; j++)
+				m->prl[m->prl_len++] = v[j];
+			break;
+		case OPT_CLIENT_ID:
+			m->cid_echo = m->cid_total ? NULL : v;	/* echoed only if whole */
+			m->cid_echo_len = olen;
+			for (j = 0; j < olen; j++, m->cid_total++) {
+				if (m->cid_total < UVN_DHCP_CID_KEY)
+					m->cid[m->cid_total] = v[j];
+				m->cid_hash = (m->cid_hash ^ v[j]) * 16777619U;
+			}
+			break;
 		}
 		i += 2 + (size_t)olen;
 	}
@@ -136,6 +154,7 @@ int uvn_dhcp_parse(const uint8_t *frame, size_t len, struct uvn_dhcp_msg *m,
 	enum parse_result r;
 
 	uvn_memset(m, 0, sizeof(*m));
+	m->cid_hash = 2166136261U;
 	if (len < ETH_HLEN + IP_HLEN)
 		goto truncated;
 	ip = frame + ETH_HLEN;
@@ -197,9 +216,18 @@ int uvn_dhcp_parse(const uint8_t *frame, size_t len, struct uvn_dhcp_msg *m,
 		if (r != PARSE_BAD && (overload & 2))
 			r = parse_options(b + BOOTP_SNAME, 64, m, NULL) == PARSE_BAD ? PARSE_BAD : r;
 	}
-	if (r == PARSE_BAD) {
+	/* RFC 2132 9.14: a client identifier has at least 2 bytes. */
+	if (r == PARSE_BAD || m->cid_total == 1 || (m->cid_total == 0 && m->cid_echo)) {
 		c->bad_option++;
 		return -UVN_EINVAL;
+	}
+	if (m->cid_total > UVN_DHCP_CID_KEY) {
+		uint8_t *h = m->cid + UVN_DHCP_CID_KEY - 4;
+
+		h[0] = (uint8_t)(m->cid_hash & 0xff);
+		h[1] = (uint8_t)((m->cid_hash >> 8) & 0xff);
+		h[2] = (uint8_t)((m->cid_hash >> 16) & 0xff);
+		h[3] = (uint8_t)((m->cid_hash >> 24) & 0xff);
 	}
 	if (!m->type) {
 		c->no_msg_type++;
@@ -254,43 +282,98 @@ static void put_opt32(struct writer *w, uint8_t code, uint32_t v)
 	put_opt(w, code, b, 4);
 }
 
-static void put_options(struct writer *w, const struct uvn_dhcp_config *cfg,
-			const struct uvn_dhcp_answer *a)
+/* Is code among the first n entries of the parameter request list? */
+static bool asked_before(const struct uvn_dhcp_msg *req, uint8_t code, uint8_t n)
+{
+	uint8_t i;
+
+	for (i = 0; i < n; i++)
+		if (req->prl[i] == code)
+			return true;
+	return false;
+}
+
+/* One configurable option, if we have it for this answer. */
+static void put_param(struct writer *w, const struct uvn_dhcp_config *cfg,
+		      const struct uvn_dhcp_answer *a, uint8_t code)
 {
 	uint8_t b[4 * UVN_DHCP_MAX_DNS];
 	uint32_t i, mask = uvn_dhcp_mask(cfg);
 	size_t n;
 
+	switch (code) {
+	case OPT_BROADCAST:
+		put_opt32(w, OPT_BROADCAST, cfg->subnet | ~mask);
+		break;
+	case OPT_MTU:
+		if (cfg->mtu) {
+			uvn_put_be16(b, (uint16_t)cfg->mtu);
+			put_opt(w, OPT_MTU, b, 2);
+		}
+		break;
+	case OPT_ROUTER:
+		if (a->device_options && cfg->router)
+			put_opt32(w, OPT_ROUTER, cfg->router);
+		break;
+	case OPT_DNS:
+		if (a->device_options && cfg->nr_dns && cfg->nr_dns <= UVN_DHCP_MAX_DNS) {
+			for (i = 0; i < cfg->nr_dns; i++)
+				uvn_put_be32(b + 4 * i, cfg->dns[i]);
+			put_opt(w, OPT_DNS, b, (uint8_t)(4 * cfg->nr_dns));
+		}
+		break;
+	case OPT_DOMAIN:
+		n = uvn_dhcp_strnlen(cfg->domain, UVN_DHCP_DOMAIN_LEN);
+		if (a->device_options && n && n < UVN_DHCP_DOMAIN_LEN)
+			put_opt(w, OPT_DOMAIN, cfg->domain, (uint8_t)n);
+		break;
+	}
+}
+
+/* Our options beyond the mandatory ones, in the order used without a list. */
+static const uint8_t params[] = { OPT_BROADCAST, OPT_MTU, OPT_ROUTER, OPT_DNS, OPT_DOMAIN };
+
+/*
+ * RFC 2131 4.3.1 and RFC 2132 9.8: message type, server id and the lease
+ * times always; the subnet mask always (without it a client would guess
+ * one from the address class); the other options we have only if asked
+ * for, in the order asked; a NAK only its message.
+ */
+static void put_options(struct writer *w, const struct uvn_dhcp_config *cfg,
+			const struct uvn_dhcp_msg *req, const struct uvn_dhcp_answer *a)
+{
+	uint8_t end = OPT_END, i;
+	size_t n;
+
 	put_opt(w, OPT_MSG_TYPE, &a->type, 1);
 	put_opt32(w, OPT_SERVER_ID, cfg->host_ip);
-	if (a->type == DHCP_NAK)
+	if (a->type == DHCP_NAK) {
+		n = a->message ? uvn_dhcp_strnlen(a->message, DHCP_NAK_MESSAGE_MAX) : 0;
+		if (n)
+			put_opt(w, OPT_MESSAGE, a->message, (uint8_t)n);
 		goto end;
+	}
 	if (a->lease_seconds) {
 		put_opt32(w, OPT_LEASE_TIME, a->lease_seconds);
 		put_opt32(w, OPT_T1, a->lease_seconds / 2);
 		put_opt32(w, OPT_T2, a->lease_seconds - a->lease_seconds / 8);	/* 0.875 */
 	}
-	put_opt32(w, OPT_SUBNET_MASK, mask);
-	put_opt32(w, OPT_BROADCAST, cfg->subnet | ~mask);
-	if (cfg->mtu) {
-		uvn_put_be16(b, (uint16_t)cfg->mtu);
-		put_opt(w, OPT_MTU, b, 2);
+	put_opt32(w, OPT_SUBNET_MASK, uvn_dhcp_mask(cfg));
+	if (!req->has_prl) {
+		for (i = 0; i < sizeof(params); i++)
+			put_param(w, cfg, a, params[i]);
+	} else {
+		for (i = 0; i < req->prl_len; i++)
+			/* Each once: the first time it is asked for. */
+			if (!asked_before(req, req->prl[i], i))
+				put_param(w, cfg, a, req->prl[i]);
 	}
-	if (!a->device_options)
-		goto end;
-	if (cfg->router)
-		put_opt32(w, OPT_ROUTER, cfg->router);
-	if (cfg->nr_dns && cfg->nr_dns <= UVN_DHCP_MAX_DNS) {
-		for (i = 0; i < cfg->nr_dns; i++)
-			uvn_put_be32(b + 4 * i, cfg->dns[i]);
-		put_opt(w, OPT_DNS, b, (uint8_t)(4 * cfg->nr_dns));
-	}
-	n = uvn_dhcp_strnlen(cfg->domain, UVN_DHCP_DOMAIN_LEN);
-	if (n && n < UVN_DHCP_DOMAIN_LEN)
-		put_opt(w, OPT_DOMAIN, cfg->domain, (uint8_t)n);
 end:
-	b[0] = OPT_END;
-	put(w, b, 1);
+	/* RFC 6842: the client id goes back, when it fits in a plain reply. */
+	if (req->cid_echo && req->cid_echo_len >= 2 &&
+	    w->len + 2 + req->cid_echo_len + 1 <= UVN_DHCP_REPLY_MAX - (14 + 20 + 8 + BOOTP_OPTIONS))
+		put_opt(w, OPT_CLIENT_ID, req->cid_echo, req->cid_echo_len);
+	put(w, &end, 1);
 }
 
 /* RFC 2131 4.1, for a server with no relay in between. */
@@ -327,7 +410,7 @@ size_t uvn_dhcp_build(const struct uvn_dhcp_config *cfg, const struct uvn_dhcp_m
 	size_t blen, total;
 	uint32_t acc;
 
-	put_options(&w, cfg, a);
+	put_options(&w, cfg, req, a);
 	blen = BOOTP_OPTIONS + w.len;
 	if (blen < BOOTP_MIN)
 		blen = BOOTP_MIN;
@@ -354,7 +437,7 @@ size_t uvn_dhcp_build(const struct uvn_dhcp_config *cfg, const struct uvn_dhcp_m
 	uvn_memcpy(b + 28, req->chaddr, 6);
 	uvn_memcpy(b + BOOTP_FIXED, cookie, 4);
 	w = (struct writer){ b + BOOTP_OPTIONS, blen - BOOTP_OPTIONS, 0 };
-	put_options(&w, cfg, a);
+	put_options(&w, cfg, req, a);
 
 	destination(req, a, eth, &dst_ip);
 	uvn_memcpy(eth + 6, cfg->server_mac, 6);

@@ -116,8 +116,10 @@ static void check_table(void)
 			if (o->ip == l->ip)
 				fail("address in two entries");
 			if (st != UVN_DHCP_DECLINED && uvn_dhcp_lease_state(o, now) != UVN_DHCP_DECLINED &&
-			    !memcmp(o->mac, l->mac, 6))
-				fail("MAC in two entries");
+			    o->cid_len == l->cid_len &&
+			    (l->cid_len ? !memcmp(o->cid, l->cid, sizeof(l->cid))
+					: !memcmp(o->mac, l->mac, 6)))
+				fail("client in two entries");
 		}
 		live[nr_live++] = i;
 		if (active && l->slot < UVN_MAX_SLOTS && !reserved(l->ip) &&
@@ -212,7 +214,9 @@ static void import(const uint8_t *data, size_t size)
 
 /*
  * A well-formed message from 4 fuzz bytes, to reach deep states:
- * [0] type 1 + b % 8, [1] MAC 02:de:ad:00:00:(b % 16), [2] bits: 1 option 50,
+ * [0] type 1 + b % 8, [1] MAC 02:de:ad:00:00:(b % 16) and, from b >> 4, a
+ * client id: none, 01+MAC, one of four short ones shared between MACs, or a
+ * long one (hashed) of four, [2] bits: 1 option 50,
  * 2 ciaddr, 4 ciaddr near the reserved .100, 8|16 server id (none, ours,
  * another), 0x20 broadcast flag, 0x40 unicast to the server, 0x80 the
  * address is the last one answered, else [3] picks it (.0 to .11).
@@ -220,11 +224,29 @@ static void import(const uint8_t *data, size_t size)
 static size_t synth(const uint8_t *p, struct df_req *q)
 {
 	static const uint32_t servers[4] = { 0, HOST_IP, NET(1) + 0x100, 0 };
+	static uint8_t cid[100];
 	uint32_t ip = p[2] & 0x80 ? last_yiaddr : NET(p[3] % 12);
 
 	memset(q, 0, sizeof(*q));
 	q->type = (uint8_t)(1 + p[0] % 8);
 	memcpy(q->mac, (uint8_t[]){ 0x02, 0xde, 0xad, 0, 0, (uint8_t)(p[1] % 16) }, 6);
+	switch ((p[1] >> 4) & 3) {
+	case 1:			/* what udhcpc sends */
+		cid[0] = 1;
+		memcpy(cid + 1, q->mac, 6);
+		q->cid_len = 7;
+		break;
+	case 2:
+		memcpy(cid, (uint8_t[]){ 0xff, 'i', 'd', (uint8_t)(p[1] >> 6) }, 4);
+		q->cid_len = 4;
+		break;
+	case 3:			/* the same first 64 bytes, told apart by the hash */
+		memset(cid, 'L', sizeof(cid));
+		cid[99] = (uint8_t)(p[1] >> 6);
+		q->cid_len = sizeof(cid);
+		break;
+	}
+	q->cid = q->cid_len ? cid : NULL;
 	q->xid = p[1];
 	if (p[2] & 1)
 		q->requested = ip;
@@ -302,8 +324,9 @@ static void program(const uint8_t *d, size_t size)
 	m = uvn_dhcp_export(&other, again, sizeof(again), now + 5);
 	if (m != n)
 		fail("re-export differs in length");
-	for (i = 16; i < (size_t)n; i += 80)
-		if (memcmp(again + i, exported + i, 15) || memcmp(again + i + 16, exported + i + 16, 64))
+	for (i = 16; i < (size_t)n; i += UVN_DHCP_EXPORT_RECORD)
+		if (memcmp(again + i, exported + i, 15) ||
+		    memcmp(again + i + 16, exported + i + 16, UVN_DHCP_EXPORT_RECORD - 16))
 			fail("re-export differs");
 }
 

@@ -37,6 +37,11 @@ struct df_req {
 	const uint8_t *extra;		/* raw options placed before END */
 	size_t extra_len;
 	bool no_end;
+	const uint8_t *prl;		/* option 55's codes; NULL: 1 3 6 15 26 28 */
+	size_t prl_len;
+	bool no_prl;			/* no option 55 at all */
+	const uint8_t *cid;		/* option 61 (up to 255 bytes), NULL: none */
+	size_t cid_len;
 };
 
 static inline void df_be16(uint8_t *p, uint32_t v)
@@ -107,7 +112,20 @@ static inline size_t df_build(uint8_t *f, const struct df_req *r)
 		df_be32(o, r->server_id);
 		o += 4;
 	}
-	*o++ = 55, *o++ = 3, *o++ = 1, *o++ = 3, *o++ = 6;	/* parameter request list */
+	if (!r->no_prl) {
+		static const uint8_t usual[] = { 1, 3, 6, 15, 26, 28 };
+		const uint8_t *p = r->prl ? r->prl : usual;
+		size_t n = r->prl ? r->prl_len : sizeof(usual);
+
+		*o++ = 55, *o++ = (uint8_t)n;
+		memcpy(o, p, n);
+		o += n;
+	}
+	if (r->cid) {
+		*o++ = 61, *o++ = (uint8_t)r->cid_len;
+		memcpy(o, r->cid, r->cid_len);
+		o += r->cid_len;
+	}
 	if (r->extra_len) {
 		memcpy(o, r->extra, r->extra_len);
 		o += r->extra_len;
@@ -146,6 +164,11 @@ struct df_reply {
 	char domain[256];
 	uint16_t mtu;
 	bool has_lease, has_router, has_mask;
+	char message[256];		/* option 56 */
+	uint8_t cid[256];		/* option 61 echoed */
+	size_t cid_len;
+	uint8_t order[64];		/* option codes in the order sent */
+	size_t nr_order;
 };
 
 /*
@@ -202,6 +225,8 @@ static inline int df_parse_reply(const uint8_t *f, size_t n, struct df_reply *r)
 			return 6;
 		len = b[i + 1];
 		v = b + i + 2;
+		if (r->nr_order < sizeof(r->order))
+			r->order[r->nr_order++] = code;
 		switch (code) {
 		case 53: r->type = v[0]; break;
 		case 54: r->server_id = df_get32(v); break;
@@ -217,6 +242,8 @@ static inline int df_parse_reply(const uint8_t *f, size_t n, struct df_reply *r)
 				r->dns[r->nr_dns] = df_get32(v + 4 * r->nr_dns);
 			break;
 		case 15: memcpy(r->domain, v, len); r->domain[len] = 0; break;
+		case 56: memcpy(r->message, v, len); r->message[len] = 0; break;
+		case 61: memcpy(r->cid, v, len); r->cid_len = len; break;
 		}
 		i += 2 + (size_t)len;
 	}

@@ -345,6 +345,8 @@ static void init_reboot(void)
 	EXPECT_EQ(r.type, DF_NAK);
 	EXPECT_EQ(r.yiaddr, 0);
 	EXPECT(!r.has_lease && !r.has_mask);
+	EXPECT(!strcmp(r.message, "requested address not on this network"));
+	EXPECT_EQ(r.nr_order, 3);			/* type, server id, message */
 	EXPECT(!memcmp(r.eth_dst, bcast, 6));
 	EXPECT_EQ(r.ip_dst, 0xffffffffU);
 	/* Another client's address: NAK, and that lease is untouched. */
@@ -352,6 +354,7 @@ static void init_reboot(void)
 	q.requested = ip;
 	EXPECT(send_frame(1, NULL, &q, &r, T0 + 10) > 0);
 	EXPECT_EQ(r.type, DF_NAK);
+	EXPECT(!strcmp(r.message, "requested address in use by another client"));
 	EXPECT_EQ(state_of(1, T0 + 10), UVN_DHCP_BOUND);
 	EXPECT_EQ(srv.counters.nak, 2);
 	/* No record at all (e.g. after a reload), but the address is free: ours to give. */
@@ -365,9 +368,11 @@ static void init_reboot(void)
 	q.requested = HOST_IP;
 	EXPECT(send_frame(1, NULL, &q, &r, T0 + 10) > 0);
 	EXPECT_EQ(r.type, DF_NAK);
+	EXPECT(!strcmp(r.message, "requested address is the server's"));
 	q.requested = NET(255);
 	EXPECT(send_frame(1, NULL, &q, &r, T0 + 10) > 0);
 	EXPECT_EQ(r.type, DF_NAK);
+	EXPECT(!strcmp(r.message, "requested address not on this network"));
 }
 
 static void renewing_and_rebinding(void)
@@ -900,8 +905,8 @@ static void export_import_round_trip(void)
 	int n = populate(), i;
 	const char *why = NULL;
 
-	EXPECT_EQ(n, 16 + 4 * 80);
-	EXPECT(!memcmp(exported, "UVNL\x01\x00\x50\x00\x04\x00\x00\x00", 12));
+	EXPECT_EQ(n, 16 + 4 * 148);
+	EXPECT(!memcmp(exported, "UVNL\x02\x00\x94\x00\x04\x00\x00\x00", 12));
 	EXPECT_EQ(uvn_dhcp_export(&srv, exported, (size_t)n - 1, T0 + 100), -UVN_ENOSPC);
 	/* A new server (a reload, another clock) takes it whole. */
 	setup();
@@ -921,11 +926,11 @@ static void export_import_round_trip(void)
 	EXPECT_EQ(uvn_dhcp_export(&srv, again, sizeof(again), 50), n);
 	EXPECT(!memcmp(again, exported, 12));
 	for (i = 0; i < 4; i++) {
-		uint8_t *a = again + 16 + 80 * i, *e = exported + 16 + 80 * i;
+		uint8_t *a = again + 16 + 148 * i, *e = exported + 16 + 148 * i;
 
 		EXPECT(!memcmp(a, e, 15));
 		EXPECT_EQ(a[15], UVN_DHCP_NO_SLOT);
-		EXPECT(!memcmp(a + 16, e + 16, 64));
+		EXPECT(!memcmp(a + 16, e + 16, 148 - 16));
 	}
 	/* The leases are claimed again by their devices, on any slot. */
 	EXPECT_EQ(bind(7, "AAA", 1, 60), NET(2));
@@ -974,14 +979,18 @@ static void import_rejects_corruption(void)
 	BAD_RECORD(bad[16 + 2] = 0x7e, "subnet");		/* 100.126.254.x */
 	BAD_RECORD(bad[16] = 1, "host");			/* the host's address */
 	BAD_RECORD(bad[16] = 255, "subnet");			/* broadcast */
-	BAD_RECORD(bad[16 + 80] = bad[16], "duplicate address");
-	BAD_RECORD(memcpy(bad + 16 + 80 + 8, bad + 16 + 8, 6), "duplicate MAC");
+	BAD_RECORD(bad[16 + 148] = bad[16], "duplicate address");
+	BAD_RECORD(memcpy(bad + 16 + 148 + 8, bad + 16 + 8, 6), "duplicate MAC");
 	BAD_RECORD(bad[16 + 8] = 0x01, "MAC");
 	BAD_RECORD(bad[16 + 15] = 40, "slot");
 	BAD_RECORD(memset(bad + 16 + 16, 'x', 64), "serial");
 	BAD_RECORD(bad[16 + 7] = 0x7f, "time");
 	BAD_RECORD(bad[8] = 5, "length");
-	BAD_RECORD(bad[4] = 2, "version");
+	BAD_RECORD(bad[4] = 3, "version");
+	BAD_RECORD(bad[4] = 1, "record size");
+	BAD_RECORD(bad[16 + 80] = 1, "client id length");
+	BAD_RECORD(bad[16 + 81] = 1, "reserved");
+	BAD_RECORD((bad[16 + 80] = 2, bad[16 + 84 + 2] = 7), "past its length");
 #undef BAD_RECORD
 	EXPECT(!memcmp(&before.leases, &srv.leases, sizeof(srv.leases)));
 
@@ -1011,6 +1020,225 @@ static void import_rejects_corruption(void)
 		EXPECT_EQ(uvn_dhcp_import(&srv, exported, (size_t)n, T0, &why), -UVN_EINVAL);
 		EXPECT(strstr(why, "reserved"));
 		EXPECT(!memcmp(&before.leases, &srv.leases, sizeof(srv.leases)));
+	}
+}
+
+/* ---- client identifier (option 61) and parameter request list (55) -------- */
+
+static struct df_req with_cid(uint8_t type, unsigned int macn, const uint8_t *cid, size_t n)
+{
+	struct df_req q = msg(type, macn);
+
+	q.cid = cid;
+	q.cid_len = n;
+	return q;
+}
+
+/* DISCOVER then REQUEST (SELECTING) with a client id; the bound address or 0. */
+static uint32_t bind_cid(uint32_t slot, unsigned int macn, const uint8_t *cid, size_t n,
+			 uint32_t now)
+{
+	struct df_req q = with_cid(DF_DISCOVER, macn, cid, n);
+	struct df_reply r;
+
+	if (send_frame(slot, NULL, &q, &r, now) <= 0 || r.type != DF_OFFER)
+		return 0;
+	q = with_cid(DF_REQUEST, macn, cid, n);
+	q.requested = r.yiaddr;
+	q.server_id = HOST_IP;
+	if (send_frame(slot, NULL, &q, &r, now) <= 0 || r.type != DF_ACK)
+		return 0;
+	return r.yiaddr;
+}
+
+static void client_id_identifies_client(void)
+{
+	static const uint8_t x[] = { 0xff, 'x', '1' }, y[] = { 0xff, 'y', '1' };
+	uint8_t longa[200], longb[200], big[255];
+	struct df_req q;
+	struct df_reply r;
+
+	setup();
+	EXPECT_EQ(bind_cid(0, 1, x, sizeof(x), T0), NET(2));
+	/* Same hardware address, another client id: another client. */
+	EXPECT_EQ(bind_cid(0, 1, y, sizeof(y), T0), NET(3));
+	/* Same hardware address, no client id: yet another. */
+	EXPECT_EQ(bind(0, NULL, 1, T0), NET(4));
+	/* Client id x from another hardware address: still x's lease. */
+	EXPECT_EQ(bind_cid(0, 2, x, sizeof(x), T0 + 1), NET(2));
+	/* The reply goes to the chaddr it came from, and echoes the id (RFC 6842). */
+	q = with_cid(DF_REQUEST, 2, x, sizeof(x));
+	q.ciaddr = NET(2);
+	EXPECT(send_frame(0, NULL, &q, &r, T0 + 2) > 0);
+	EXPECT_EQ(r.type, DF_ACK);
+	EXPECT_EQ(r.cid_len, sizeof(x));
+	EXPECT(!memcmp(r.cid, x, sizeof(x)));
+	/* RELEASE by x frees x's address only. */
+	q = with_cid(DF_RELEASE, 2, x, sizeof(x));
+	q.ciaddr = NET(2);
+	q.server_id = HOST_IP;
+	EXPECT_EQ(send_frame(0, NULL, &q, &r, T0 + 3), 0);
+	EXPECT_EQ(state_of(1, T0 + 3), UVN_DHCP_BOUND);		/* the one without an id */
+	EXPECT_EQ(srv.counters.release, 1);
+	EXPECT_EQ(srv.counters.ignored, 0);
+	/* y keeps its own address. */
+	EXPECT_EQ(bind_cid(0, 1, y, sizeof(y), T0 + 4), NET(3));
+
+	/* Long ids are told apart by all their bytes, not just the first 64. */
+	memset(longa, 'L', sizeof(longa));
+	memcpy(longb, longa, sizeof(longb));
+	longb[199] = 'M';
+	EXPECT_EQ(bind_cid(1, 5, longa, sizeof(longa), T0 + 5), NET(5));
+	EXPECT_EQ(bind_cid(1, 5, longb, sizeof(longb), T0 + 5), NET(6));
+	EXPECT_EQ(bind_cid(1, 6, longa, sizeof(longa), T0 + 6), NET(5));
+
+	/* A one-byte id is malformed (RFC 2132 9.14): dropped and counted. */
+	q = with_cid(DF_DISCOVER, 9, x, 1);
+	EXPECT_EQ(send_frame(2, NULL, &q, &r, T0 + 7), -UVN_EINVAL);
+	EXPECT_EQ(srv.counters.bad_option, 1);
+
+	/* The longest id is echoed when the reply stays plain, never past the cap. */
+	memset(big, 'B', sizeof(big));
+	q = with_cid(DF_DISCOVER, 10, big, sizeof(big));
+	EXPECT(send_frame(2, NULL, &q, &r, T0 + 8) <= UVN_DHCP_REPLY_MAX);
+	EXPECT_EQ(r.type, DF_OFFER);
+	EXPECT_EQ(r.cid_len, sizeof(big));
+	{
+		struct uvn_dhcp_config c;
+		int n;
+
+		config(&c);
+		c.nr_dns = 3;
+		c.dns[0] = c.dns[1] = c.dns[2] = IP(9, 9, 9, 9);
+		memset(c.domain, 'd', UVN_DHCP_DOMAIN_LEN - 1);
+		c.mtu = 9000;
+		setup_with(&c);
+		n = send_frame(2, NULL, &q, &r, T0);
+		EXPECT(n > 0 && n <= UVN_DHCP_REPLY_MAX);
+		EXPECT_EQ(r.type, DF_OFFER);
+		EXPECT_EQ(r.cid_len, 0);		/* would not fit */
+	}
+}
+
+/* Leases from a table without client ids are claimed by their MAC. */
+static void client_id_claims_lease_known_by_mac(void)
+{
+	static const uint8_t x[] = { 1, 2, 0xde, 0xad, 0, 0, 1 };
+	uint8_t buf[UVN_DHCP_EXPORT_MAX], again[UVN_DHCP_EXPORT_MAX];
+	const char *why = NULL;
+	int n, m;
+
+	setup();
+	EXPECT_EQ(bind(0, NULL, 1, T0), NET(2));
+	EXPECT_EQ(bind_cid(0, 1, x, sizeof(x), T0 + 1), NET(2));	/* same client now */
+	EXPECT_EQ(bind(0, NULL, 3, T0 + 1), NET(3));
+	/* The id is recorded and survives export and import. */
+	n = uvn_dhcp_export(&srv, buf, sizeof(buf), T0 + 2);
+	EXPECT_EQ(n, 16 + 2 * 148);
+	setup();
+	EXPECT_EQ(uvn_dhcp_import(&srv, buf, (size_t)n, T0, &why), 0);
+	EXPECT_EQ(bind_cid(3, 7, x, sizeof(x), T0 + 3), NET(2));	/* another MAC, same id */
+	m = uvn_dhcp_export(&srv, again, sizeof(again), T0 + 3);
+	EXPECT_EQ(m, n);
+}
+
+/* A version 1 table (80-byte records, no client ids) still imports. */
+static void import_version_1(void)
+{
+	static const uint8_t x[] = { 1, 2, 0xde, 0xad, 0, 0, 1 };
+	uint8_t v2[UVN_DHCP_EXPORT_MAX], v1[UVN_DHCP_EXPORT_MAX];
+	const char *why = NULL;
+	int n, i, count;
+
+	setup();
+	EXPECT_EQ(bind(0, NULL, 1, T0), NET(2));
+	EXPECT_EQ(bind(1, "BBB", 2, T0), NET(3));
+	n = uvn_dhcp_export(&srv, v2, sizeof(v2), T0);
+	count = (n - 16) / 148;
+	EXPECT_EQ(count, 2);
+	memcpy(v1, v2, 16);
+	v1[4] = 1, v1[6] = 80;
+	for (i = 0; i < count; i++)
+		memcpy(v1 + 16 + 80 * i, v2 + 16 + 148 * i, 80);
+	fix_sum(v1, 16 + 80 * (size_t)count);
+	setup();
+	EXPECT_EQ(uvn_dhcp_import(&srv, v1, 16 + 80 * (size_t)count, T0, &why), 0);
+	EXPECT_EQ(state_of(1, T0), UVN_DHCP_BOUND);
+	EXPECT_EQ(state_of(2, T0), UVN_DHCP_BOUND);
+	/* Its clients come back, one of them now sending a client id. */
+	EXPECT_EQ(bind_cid(4, 1, x, sizeof(x), T0 + 1), NET(2));
+	EXPECT_EQ(bind(5, "BBB", 2, T0 + 1), NET(3));
+	/* A v1 header with v2-sized records, or the reverse, is refused. */
+	v1[6] = 148;
+	EXPECT_EQ(uvn_dhcp_import(&srv, v1, 16 + 80 * (size_t)count, T0, &why), -UVN_EINVAL);
+	EXPECT(strstr(why, "record size"));
+}
+
+static void parameter_request_list_honoured(void)
+{
+	static const uint8_t some[] = { 28, 42, 3, 3, 1 }, all[] = { 15, 6, 26, 3, 28 };
+	struct uvn_dhcp_config c;
+	struct df_req q;
+	struct df_reply r;
+
+	config(&c);
+	c.nr_dns = 1;
+	c.dns[0] = IP(9, 9, 9, 9);
+	strcpy(c.domain, "usb.lan");
+	c.mtu = 1400;
+	setup_with(&c);
+
+	/* Mandatory ones and the mask first, then what was asked for, in its
+	 * order, each once; unknown codes (42: NTP) are skipped. */
+	q = msg(DF_DISCOVER, 1);
+	q.prl = some;
+	q.prl_len = sizeof(some);
+	EXPECT(send_frame(0, NULL, &q, &r, T0) > 0);
+	EXPECT_EQ(r.nr_order, 8);
+	EXPECT(!memcmp(r.order, (uint8_t[]){ 53, 54, 51, 58, 59, 1, 28, 3 }, 8));
+	EXPECT(!r.nr_dns && !r.mtu && !r.domain[0]);
+	/* Everything, in the client's order. */
+	q.prl = all;
+	q.prl_len = sizeof(all);
+	EXPECT(send_frame(0, NULL, &q, &r, T0) > 0);
+	EXPECT_EQ(r.nr_order, 11);
+	EXPECT(!memcmp(r.order + 6, all, sizeof(all)));
+	/* An empty list: the mandatory ones and the mask. */
+	q.prl_len = 0;
+	EXPECT(send_frame(0, NULL, &q, &r, T0) > 0);
+	EXPECT_EQ(r.nr_order, 6);
+	EXPECT(r.has_mask && r.has_lease);
+	/* No list at all: everything we have. */
+	q.no_prl = true;
+	EXPECT(send_frame(0, NULL, &q, &r, T0) > 0);
+	EXPECT_EQ(r.nr_order, 11);
+	/* INFORM: no lease options, the rest as asked. */
+	q = msg(DF_INFORM, 1);
+	q.ciaddr = NET(99);
+	q.prl = some;
+	q.prl_len = sizeof(some);
+	EXPECT(send_frame(0, NULL, &q, &r, T0) > 0);
+	EXPECT_EQ(r.nr_order, 5);
+	EXPECT(!memcmp(r.order, (uint8_t[]){ 53, 54, 1, 28, 3 }, 5));
+	/* The host's client asking for a router still gets none. */
+	q = msg(DF_DISCOVER, 2);
+	q.prl = all;
+	q.prl_len = sizeof(all);
+	EXPECT(send_frame(UVN_DHCP_HOST, NULL, &q, &r, T0) > 0);
+	EXPECT(!r.has_router && !r.nr_dns && !r.domain[0]);
+	EXPECT_EQ(r.mtu, 1400);
+	/* Many instances concatenate (RFC 3396). */
+	{
+		static const uint8_t split[] = { 55, 1, 6, 55, 1, 15 };
+
+		q = msg(DF_DISCOVER, 3);
+		q.prl = (const uint8_t[]){ 26 };
+		q.prl_len = 1;
+		q.extra = split;
+		q.extra_len = sizeof(split);
+		EXPECT(send_frame(0, NULL, &q, &r, T0) > 0);
+		EXPECT_EQ(r.nr_order, 9);
+		EXPECT(!memcmp(r.order + 6, (uint8_t[]){ 26, 6, 15 }, 3));
 	}
 }
 
@@ -1085,6 +1313,22 @@ static int write_seeds(const char *dir)
 	q = msg(DF_INFORM, 1);
 	q.ciaddr = NET(9);
 	err |= frame_seed(dir, "inform", &q);
+	{
+		static const uint8_t cid[] = { 1, 2, 0xde, 0xad, 0, 0, 1 }, prl[] = { 28, 3, 3, 42 };
+		static const uint8_t split[] = { 61, 3, 'a', 'b', 'c', 55, 1, 6, 61, 2, 'd', 'e' };
+
+		q = msg(DF_DISCOVER, 1);
+		q.cid = cid;
+		q.cid_len = sizeof(cid);
+		q.prl = prl;
+		q.prl_len = sizeof(prl);
+		err |= frame_seed(dir, "client-id-params", &q);
+		q = msg(DF_REQUEST, 1);
+		q.requested = IP(10, 0, 0, 1);		/* a NAK with its message */
+		q.extra = split;			/* options split in instances */
+		q.extra_len = sizeof(split);
+		err |= frame_seed(dir, "nak-split-options", &q);
+	}
 
 	/* A program: DISCOVER, REQUEST on slot 1, slot 1 gone, DISCOVER on slot 2. */
 	prog[n++] = 'S';
@@ -1121,6 +1365,15 @@ static int write_seeds(const char *dir)
 	synth_op(prog, &n, 1, DF_DECLINE, 4, S_LAST | S_REQ | S_OURS, 0);
 	synth_op(prog, &n, 1, DF_REQUEST, 2, S_REQ, 5);		/* INIT-REBOOT */
 	synth_op(prog, &n, 1, DF_REQUEST, 2, S_CIADDR, 5);	/* RENEWING */
+	/* Client ids (see synth() in fuzz_dhcp.c): udhcpc's, shared, long. */
+	synth_op(prog, &n, 4, DF_DISCOVER, 0x13, 0, 0);
+	synth_op(prog, &n, 4, DF_REQUEST, 0x13, S_LAST | S_REQ | S_OURS, 0);
+	synth_op(prog, &n, 4, DF_DISCOVER, 0x23, 0, 0);
+	synth_op(prog, &n, 5, DF_DISCOVER, 0x24, 0, 0);
+	synth_op(prog, &n, 5, DF_REQUEST, 0x24, S_LAST | S_REQ | S_OURS, 0);
+	synth_op(prog, &n, 6, DF_DISCOVER, 0x35, 0, 0);
+	synth_op(prog, &n, 6, DF_DISCOVER, 0x75, 0, 0);
+	synth_op(prog, &n, 6, DF_RELEASE, 0x35, S_LAST | S_CIADDR | S_OURS, 0);
 	synth_op(prog, &n, 3, DF_INFORM, 9, S_CIADDR, 9);
 	synth_op(prog, &n, 32, DF_DISCOVER, 9, 0, 0);		/* the host */
 	prog[n++] = 1, prog[n++] = 0;				/* slot 0 gone */
@@ -1136,6 +1389,14 @@ static int write_seeds(const char *dir)
 	prog[0] = 'I';
 	memcpy(prog + 1, exported, (size_t)size);
 	err |= write_seed(dir, "import", prog, 1 + (size_t)size);
+	/* The same table as version 1 wrote it. */
+	prog[0] = 'I';
+	memcpy(prog + 1, exported, 16);
+	prog[1 + 4] = 1, prog[1 + 6] = 80;
+	for (i = 0; 16 + 148 * i < (unsigned int)size; i++)
+		memcpy(prog + 1 + 16 + 80 * i, exported + 16 + 148 * i, 80);
+	fix_sum(prog + 1, 16 + 80 * i);
+	err |= write_seed(dir, "import-v1", prog, 1 + 16 + 80 * i);
 	return err;
 }
 
@@ -1170,5 +1431,9 @@ int main(int argc, char **argv)
 	RUN(overloaded_fields_parsed);
 	RUN(export_import_round_trip);
 	RUN(import_rejects_corruption);
+	RUN(client_id_identifies_client);
+	RUN(client_id_claims_lease_known_by_mac);
+	RUN(import_version_1);
+	RUN(parameter_request_list_honoured);
 	UNIT_EXIT();
 }

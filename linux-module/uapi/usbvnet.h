@@ -176,11 +176,15 @@ struct usbvnet_dhcp_stats {
 
 /*
  * The lease table, exported or imported as one opaque, versioned,
- * checksummed blob (at most USBVNET_LEASES_MAX bytes) through a buffer in
- * user memory. Export with too small a buffer: ENOSPC, len = size needed.
- * Import checks all of it first and on any error changes nothing (EINVAL).
+ * checksummed blob through a buffer in user memory (layout: core/uvn_dhcp.h;
+ * the header gives the version and record size). Version 2, exported now,
+ * has 148-byte records: a full table takes USBVNET_LEASES_MAX_V2 bytes.
+ * Version 1 (80-byte records, USBVNET_LEASES_MAX) still imports. Export
+ * with too small a buffer: ENOSPC, len = size needed. Import checks all of
+ * it first and on any error changes nothing (EINVAL).
  */
 #define USBVNET_LEASES_MAX	(16 + 256 * 80)
+#define USBVNET_LEASES_MAX_V2	(16 + 256 * 148)
 
 struct usbvnet_leases {
 	char ifname[USBVNET_IFNAMSIZ];	/* in: instance */
