@@ -9,6 +9,16 @@
  * starvation tests), truncated, bad-cookie, bad-option-length, huge-hostname,
  * overload-loop, no-end, bad-ip-checksum, bad-udp-length, reply (a BOOTREPLY),
  * long-chaddr. Frames carry the interface's own source MAC.
+ *
+ *   dhcp-send IFACE rebind CIADDR     REBINDING: broadcast REQUEST, ciaddr, no server id
+ *   dhcp-send IFACE init-reboot IP    INIT-REBOOT: broadcast REQUEST with option 50 only
+ *   dhcp-send IFACE discover-ip IP    DISCOVER with option 50 from a client MAC of its
+ *                                     own (02:00:00:00:fe:01), as a newcomer would
+ *
+ * These carry udhcpc's client identifier (option 61: 1 and the MAC), so they
+ * speak for the same client as udhcpc on that link, and wait up to 3 s for
+ * the server's answer and print it as one line:
+ * "offer|ack|nak YIADDR [MESSAGE]" (MESSAGE from option 56), or "none".
  */
 #include <arpa/inet.h>
 #include <linux/if_packet.h>
@@ -20,6 +30,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 static uint8_t frame[1600];
@@ -85,13 +96,61 @@ static uint8_t *bootp(const uint8_t *chaddr, uint32_t xid)
 	return b + 243;
 }
 
+static const char *const type_names[] = { "?", "discover", "offer", "request", "decline",
+					  "ack", "nak", "release", "inform" };
+
+/* Waits for the answer to xid (BOOTREPLY to port 68) and prints it. */
+static int print_answer(int fd, uint32_t xid)
+{
+	struct timeval tv = { 3, 0 };
+	uint8_t in[1600];
+	ssize_t n;
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	while ((n = recv(fd, in, sizeof(in), 0)) > 0) {
+		const uint8_t *b = in + 42, *o;
+		char msg[256] = "";
+		int type = 0;
+
+		if (n < 42 + 240 || in[12] != 0x08 || in[13] != 0 || in[14] != 0x45 || in[23] != 17 ||
+		    in[36] != 0 || in[37] != 68 || b[0] != 2 || memcmp(b + 4, &xid, 4))
+			continue;
+		for (o = b + 240; o + 1 < in + n && *o != 255; o += *o ? 2 + o[1] : 1) {
+			if (!*o)
+				continue;
+			if (o + 2 + o[1] > in + n)
+				break;
+			if (o[0] == 53 && o[1] == 1)
+				type = o[2];
+			if (o[0] == 56)
+				snprintf(msg, sizeof(msg), " %.*s", o[1], (const char *)o + 2);
+		}
+		printf("%s %u.%u.%u.%u%s\n", type > 0 && type < 9 ? type_names[type] : "?", b[16],
+		       b[17], b[18], b[19], msg);
+		return 0;
+	}
+	printf("none\n");
+	return 0;
+}
+
+static void put_ip(uint8_t *p, const char *dotted)
+{
+	struct in_addr a;
+
+	if (!inet_aton(dotted, &a)) {
+		fprintf(stderr, "not an address: %s\n", dotted);
+		exit(2);
+	}
+	memcpy(p, &a.s_addr, 4);
+}
+
 int main(int argc, char **argv)
 {
 	struct sockaddr_ll sll;
 	struct ifreq ifr;
 	uint8_t mac[6], chaddr[6];
 	const char *kind;
-	int fd, count, i;
+	int fd, count, i, answer;
 	size_t len = 0;
 	uint8_t *o;
 
@@ -100,7 +159,17 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	kind = argv[2];
-	count = argc > 3 ? atoi(argv[3]) : 1;
+	answer = !strcmp(kind, "rebind") || !strcmp(kind, "init-reboot") ||
+		 !strcmp(kind, "discover-ip");
+	if (answer) {
+		if (argc < 4) {
+			fprintf(stderr, "dhcp-send: %s needs an address\n", kind);
+			return 2;
+		}
+		count = 1;
+	} else {
+		count = argc > 3 ? atoi(argv[3]) : 1;
+	}
 	fd = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
 	memset(&ifr, 0, sizeof(ifr));
 	strncpy(ifr.ifr_name, argv[1], IFNAMSIZ - 1);
@@ -114,6 +183,11 @@ int main(int argc, char **argv)
 	sll.sll_ifindex = (int)if_nametoindex(argv[1]);
 	sll.sll_halen = 6;
 	memset(sll.sll_addr, 0xff, 6);
+	sll.sll_protocol = htons(ETH_P_ALL);
+	if (answer && bind(fd, (struct sockaddr *)&sll, sizeof(sll))) {
+		perror("bind");
+		return 1;
+	}
 
 	for (i = 0; i < count; i++) {
 		memcpy(chaddr, mac, 6);
@@ -122,8 +196,42 @@ int main(int argc, char **argv)
 			chaddr[4] = (uint8_t)(i >> 8);
 			chaddr[5] = (uint8_t)i;
 		}
+		if (!strcmp(kind, "discover-ip")) {
+			static const uint8_t newcomer[6] = { 0x02, 0, 0, 0, 0xfe, 0x01 };
+
+			memcpy(chaddr, newcomer, 6);
+		}
 		o = bootp(chaddr, 0x1000 + (uint32_t)i);
-		if (!strcmp(kind, "discover")) {
+		if (answer) {
+			*o++ = 61;
+			*o++ = 7;
+			*o++ = 1;
+			memcpy(o, chaddr, 6);
+			o += 6;
+		}
+		if (!strcmp(kind, "rebind")) {
+			frame[42 + 242] = 3;		/* REQUEST */
+			put_ip(frame + 42 + 12, argv[3]);	/* ciaddr */
+			*o++ = 255;
+			len = wrap(mac, 300, 0, 0);
+			memcpy(frame + 14 + 12, frame + 42 + 12, 4);	/* from ciaddr */
+			frame[24] = frame[25] = 0;
+			{
+				uint16_t c = csum(frame + 14, 20);
+
+				frame[24] = (uint8_t)(c >> 8);
+				frame[25] = (uint8_t)c;
+			}
+		} else if (!strcmp(kind, "init-reboot") || !strcmp(kind, "discover-ip")) {
+			if (kind[0] == 'i')
+				frame[42 + 242] = 3;	/* REQUEST */
+			*o++ = 50;
+			*o++ = 4;
+			put_ip(o, argv[3]);
+			o += 4;
+			*o++ = 255;
+			len = wrap(mac, 300, 0, 0);
+		} else if (!strcmp(kind, "discover")) {
 			*o++ = 255;
 			len = wrap(mac, 300, 0, 0);
 		} else if (!strcmp(kind, "truncated")) {
@@ -182,6 +290,8 @@ int main(int argc, char **argv)
 			perror("sendto");
 			return 1;
 		}
+		if (answer)
+			print_answer(fd, 0x1000);
 	}
 	close(fd);
 	return 0;

@@ -16,6 +16,9 @@
  *   ioctl-test dhcp           DHCP counters and bound leases as key=value lines
  *   ioctl-test dhcp-enable 0|1
  *   ioctl-test dhcp-reserve mac|serial|slot VALUE IP
+ *   ioctl-test dhcp-set KEY=VALUE...  pool_start, pool_end (dotted), lease_seconds,
+ *                             decline_seconds, per_slot_cap
+ *   ioctl-test leases         the lease table, one "IP STATE LEFT MAC SLOT SERIAL" line each
  *   ioctl-test leases-export FILE | leases-import FILE
  */
 #define _GNU_SOURCE
@@ -209,9 +212,95 @@ static int dhcp_reserve(const char *kind, const char *value, const char *ip)
 	return 0;
 }
 
+static int dhcp_set(int argc, char **argv)
+{
+	struct usbvnet_dhcp_config c;
+	struct in_addr a;
+	int i;
+
+	memset(&c, 0, sizeof(c));
+	if (ioctl(fd, USBVNET_IOC_GET_DHCP, &c)) {
+		perror("USBVNET_IOC_GET_DHCP");
+		return 1;
+	}
+	for (i = 0; i < argc; i++) {
+		const char *eq = strchr(argv[i], '=');
+		const char *v = eq ? eq + 1 : "";
+		size_t klen = eq ? (size_t)(eq - argv[i]) : strlen(argv[i]);
+		__u32 *ipf = NULL, *nf = NULL;
+
+#define KEY(k) (klen == strlen(k) && !strncmp(argv[i], k, klen))
+		if (KEY("pool_start"))
+			ipf = &c.pool_start;
+		else if (KEY("pool_end"))
+			ipf = &c.pool_end;
+		else if (KEY("lease_seconds"))
+			nf = &c.lease_seconds;
+		else if (KEY("decline_seconds"))
+			nf = &c.decline_seconds;
+		else if (KEY("per_slot_cap"))
+			nf = &c.per_slot_cap;
+#undef KEY
+		if (ipf && inet_aton(v, &a))
+			*ipf = ntohl(a.s_addr);
+		else if (nf && *v)
+			*nf = (__u32)strtoul(v, NULL, 0);
+		else {
+			fprintf(stderr, "dhcp-set: bad setting %s\n", argv[i]);
+			return 2;
+		}
+	}
+	if (ioctl(fd, USBVNET_IOC_SET_DHCP, &c)) {
+		perror("USBVNET_IOC_SET_DHCP");
+		return 1;
+	}
+	return 0;
+}
+
+static unsigned int le(const unsigned char *p, int n)
+{
+	unsigned int v = 0;
+
+	while (n--)
+		v = v << 8 | p[n];
+	return v;
+}
+
+/* The exported table, decoded: the header says the record size. */
+static int print_leases(void)
+{
+	static const char *const states[] = { "free", "offered", "bound", "available", "declined" };
+	static unsigned char buf[USBVNET_LEASES_MAX_V2];
+	struct usbvnet_leases ul;
+	unsigned int i, n, rsize;
+
+	memset(&ul, 0, sizeof(ul));
+	ul.buf = (unsigned long)buf;
+	ul.len = sizeof(buf);
+	if (ioctl(fd, USBVNET_IOC_LEASES_EXPORT, &ul)) {
+		perror("USBVNET_IOC_LEASES_EXPORT");
+		return 1;
+	}
+	rsize = le(buf + 6, 2);
+	n = le(buf + 8, 4);
+	if (ul.len < 16 || rsize < 80 || 16 + (size_t)n * rsize != ul.len) {
+		fprintf(stderr, "leases: malformed export\n");
+		return 1;
+	}
+	for (i = 0; i < n; i++) {
+		const unsigned char *r = buf + 16 + (size_t)i * rsize;
+		struct in_addr a = { htonl(le(r, 4)) };
+
+		printf("%s %s %u %02x:%02x:%02x:%02x:%02x:%02x %u %.63s\n", inet_ntoa(a),
+		       r[14] < 5 ? states[r[14]] : "?", le(r + 4, 4), r[8], r[9], r[10], r[11],
+		       r[12], r[13], r[15], (const char *)r + 16);
+	}
+	return 0;
+}
+
 static int leases(const char *how, const char *path)
 {
-	static unsigned char buf[USBVNET_LEASES_MAX];
+	static unsigned char buf[USBVNET_LEASES_MAX_V2];
 	struct usbvnet_leases ul;
 	FILE *f;
 
@@ -267,12 +356,17 @@ int main(int argc, char **argv)
 		return dhcp_enable(argv[2]);
 	if (!strcmp(cmd, "dhcp-reserve") && argc > 4)
 		return dhcp_reserve(argv[2], argv[3], argv[4]);
+	if (!strcmp(cmd, "dhcp-set") && argc > 2)
+		return dhcp_set(argc - 2, argv + 2);
+	if (!strcmp(cmd, "leases"))
+		return print_leases();
 	if ((!strcmp(cmd, "leases-export") || !strcmp(cmd, "leases-import")) && argc > 2)
 		return leases(cmd, argv[2]);
 	if (!strcmp(cmd, "bad"))
 		return bad_requests(argc > 2 ? argv[2] : "");
 	fprintf(stderr, "usage: ioctl-test info | slot N | mode bridge|private | dhcp |\n"
-			"       dhcp-enable 0|1 | leases-export FILE | leases-import FILE | bad [LOWER]\n");
+			"       dhcp-enable 0|1 | dhcp-reserve KIND VALUE IP | dhcp-set KEY=VALUE... |\n"
+			"       leases | leases-export FILE | leases-import FILE | bad [LOWER]\n");
 	return 2;
 }
 
