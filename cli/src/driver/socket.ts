@@ -15,8 +15,10 @@ import {ffi} from './libc.js'
 const AF_INET = 2
 const AF_INET6 = 10
 const SOCK_STREAM = 1
+const SOCK_NONBLOCK = 0o4000
 const SOCK_CLOEXEC = 0o2000000
 const SOL_SOCKET = 1
+const SO_REUSEADDR = 2
 const SO_KEEPALIVE = 9
 const SO_RCVTIMEO = 20
 const SO_SNDTIMEO = 21
@@ -25,6 +27,7 @@ const TCP_NODELAY = 1
 
 const EINTR = 4
 const EAGAIN = 11
+const POLLIN = 0x0001
 
 interface SocketCalls {
 	socket(domain: number, type: number, protocol: number): number
@@ -32,6 +35,13 @@ interface SocketCalls {
 	read(fd: number, buffer: Buffer, count: number): number
 	write(fd: number, buffer: Buffer, count: number): number
 	setsockopt(fd: number, level: number, name: number, value: Buffer, length: number): number
+	bind(fd: number, address: Buffer, length: number): number
+	listen(fd: number, backlog: number): number
+	/** accept4 filling `address` (its length in `length`, a 4-byte in/out buffer). */
+	accept(fd: number, address: Buffer, length: Buffer, flags: number): number
+	getsockname(fd: number, address: Buffer, length: Buffer): number
+	/** poll over `fds` (struct pollfd entries, 8 bytes each). */
+	poll(fds: Buffer, count: number, timeoutMs: number): number
 	close(fd: number): number
 	errno(): number
 }
@@ -48,12 +58,22 @@ function socketCalls(): SocketCalls {
 	const write = lib.func('long write(int fd, const void *buffer, unsigned long count)')
 	const setsockopt = lib.func('int setsockopt(int fd, int level, int name, const void *value, uint32_t length)')
 	const close = lib.func('int close(int fd)')
+	const bind = lib.func('int bind(int fd, const void *address, uint32_t length)')
+	const listen = lib.func('int listen(int fd, int backlog)')
+	const accept4 = lib.func('int accept4(int fd, void *address, void *length, int flags)')
+	const getsockname = lib.func('int getsockname(int fd, void *address, void *length)')
+	const poll = lib.func('int poll(void *fds, unsigned long count, int timeout)')
 	calls = {
 		socket: (d, t, p) => socket(d, t, p) as number,
 		connect: (fd, a, l) => connect(fd, a, l) as number,
 		read: (fd, b, c) => Number(read(fd, b, c)),
 		write: (fd, b, c) => Number(write(fd, b, c)),
 		setsockopt: (fd, level, name, value, length) => setsockopt(fd, level, name, value, length) as number,
+		bind: (fd, a, l) => bind(fd, a, l) as number,
+		listen: (fd, backlog) => listen(fd, backlog) as number,
+		accept: (fd, a, l, flags) => accept4(fd, a, l, flags) as number,
+		getsockname: (fd, a, l) => getsockname(fd, a, l) as number,
+		poll: (fds, count, timeout) => poll(fds, count, timeout) as number,
 		close: (fd) => close(fd) as number,
 		errno: () => koffi.errno(),
 	}
@@ -103,6 +123,33 @@ export function encodeSockaddr(address: string, port: number): Buffer {
 		return sa
 	}
 	throw new RangeError(`"${address}" is not a numeric IP address`)
+}
+
+/** A sockaddr_in or sockaddr_in6 as "address:port" ("[address]:port" for IPv6). */
+export function decodeSockaddr(sa: Buffer): {address: string; port: number; text: string} {
+	const family = sa.length >= 2 ? sa.readUInt16LE(0) : -1
+	if (family === AF_INET && sa.length >= 8) {
+		const address = [...sa.subarray(4, 8)].join('.')
+		const port = sa.readUInt16BE(2)
+		return {address, port, text: `${address}:${port}`}
+	}
+	if (family === AF_INET6 && sa.length >= 24) {
+		const groups: string[] = []
+		for (let i = 0; i < 8; i++) groups.push(sa.readUInt16BE(8 + 2 * i).toString(16))
+		// The longest run of zero groups (two or more) becomes "::".
+		let best = {at: -1, length: 1}
+		for (let i = 0; i < 8; ) {
+			let j = i
+			while (j < 8 && groups[j] === '0') j++
+			if (j - i > best.length) best = {at: i, length: j - i}
+			i = j === i ? i + 1 : j
+		}
+		const address =
+			best.at < 0 ? groups.join(':') : `${groups.slice(0, best.at).join(':')}::${groups.slice(best.at + best.length).join(':')}`
+		const port = sa.readUInt16BE(2)
+		return {address, port, text: `[${address}]:${port}`}
+	}
+	throw new RangeError(`unknown socket address family ${family}`)
 }
 
 /** The 16 bytes of an IPv6 address in any textual form (::, embedded IPv4). */
@@ -166,11 +213,9 @@ export class BlockingSocket {
 		if (fd < 0) throw socketError('socket', c.errno(), peer)
 		const socket = new BlockingSocket(c, fd, peer)
 		try {
-			socket.option(IPPROTO_TCP, TCP_NODELAY, intOption(1), 'TCP_NODELAY')
-			socket.option(SOL_SOCKET, SO_KEEPALIVE, intOption(1), 'SO_KEEPALIVE')
-			socket.option(SOL_SOCKET, SO_RCVTIMEO, timeval(timeoutMs), 'SO_RCVTIMEO')
+			socket.setOptions()
 			// On a blocking socket SO_SNDTIMEO also bounds connect().
-			socket.option(SOL_SOCKET, SO_SNDTIMEO, timeval(timeoutMs), 'SO_SNDTIMEO')
+			socket.setTimeouts(timeoutMs)
 			for (;;) {
 				if (c.connect(fd, sockaddr, sockaddr.length) === 0) break
 				const errno = c.errno()
@@ -184,8 +229,30 @@ export class BlockingSocket {
 		return socket
 	}
 
+	/** @internal A connected descriptor from BlockingListener.accept(). */
+	static adopt(fd: number, peer: string): BlockingSocket {
+		return new BlockingSocket(socketCalls(), fd, peer)
+	}
+
 	get fd(): number {
 		return this.descriptor
+	}
+
+	/** Bounds each send and receive (SO_RCVTIMEO, SO_SNDTIMEO) until clearTimeouts(). */
+	setTimeouts(timeoutMs: number): void {
+		this.option(SOL_SOCKET, SO_RCVTIMEO, timeval(timeoutMs), 'SO_RCVTIMEO')
+		this.option(SOL_SOCKET, SO_SNDTIMEO, timeval(timeoutMs), 'SO_SNDTIMEO')
+	}
+
+	/** True when the peer has sent something (or closed) within timeoutMs; reads nothing. */
+	readable(timeoutMs: number): boolean {
+		return pollIn(this.c, this.open(), timeoutMs, this.peer)
+	}
+
+	/** @internal TCP_NODELAY and SO_KEEPALIVE, as usbip(8) sets them. */
+	setOptions(): void {
+		this.option(IPPROTO_TCP, TCP_NODELAY, intOption(1), 'TCP_NODELAY')
+		this.option(SOL_SOCKET, SO_KEEPALIVE, intOption(1), 'SO_KEEPALIVE')
 	}
 
 	clearTimeouts(): void {
@@ -244,4 +311,105 @@ export class BlockingSocket {
 			throw socketError(`setsockopt ${label}`, this.c.errno(), this.peer)
 		}
 	}
+}
+
+function pollIn(c: SocketCalls, fd: number, timeoutMs: number, peer: string): boolean {
+	const pollfd = Buffer.alloc(8)
+	pollfd.writeInt32LE(fd, 0)
+	pollfd.writeInt16LE(POLLIN, 4)
+	for (;;) {
+		const n = c.poll(pollfd, 1, timeoutMs)
+		if (n >= 0) return n > 0
+		const errno = c.errno()
+		if (errno !== EINTR) throw socketError('poll', errno, peer)
+	}
+}
+
+/**
+ * A listening TCP socket made with libc calls: accepted connections are
+ * BlockingSockets whose descriptors node never reads, so they can be handed
+ * to the kernel. The listener itself is non-blocking: accept() returns
+ * undefined when nobody is waiting, and the caller polls from a timer so the
+ * event loop keeps running.
+ */
+export class BlockingListener {
+	private constructor(
+		private readonly c: SocketCalls,
+		private descriptor: number,
+		readonly local: string,
+	) {}
+
+	/** Binds address:port (port 0 picks one; `local` says which) with SO_REUSEADDR, as servers do. */
+	static listen(address: string, port: number, backlog = 8): BlockingListener {
+		const c = socketCalls()
+		const sockaddr = encodeSockaddr(address, port)
+		const wanted = isIP(address) === 6 ? `[${address}]:${port}` : `${address}:${port}`
+		const fd = c.socket(sockaddr.readUInt16LE(0), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)
+		if (fd < 0) throw listenError('socket', c.errno(), wanted)
+		try {
+			if (c.setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, intOption(1), 4) < 0) throw listenError('setsockopt SO_REUSEADDR', c.errno(), wanted)
+			if (c.bind(fd, sockaddr, sockaddr.length) < 0) throw listenError('bind', c.errno(), wanted)
+			if (c.listen(fd, backlog) < 0) throw listenError('listen', c.errno(), wanted)
+			const bound = Buffer.alloc(28)
+			const length = Buffer.alloc(4)
+			length.writeUInt32LE(bound.length, 0)
+			if (c.getsockname(fd, bound, length) < 0) throw listenError('getsockname', c.errno(), wanted)
+			return new BlockingListener(c, fd, decodeSockaddr(bound).text)
+		} catch (error) {
+			c.close(fd)
+			throw error
+		}
+	}
+
+	get fd(): number {
+		return this.descriptor
+	}
+
+	/** A waiting connection as a blocking socket with TCP_NODELAY and SO_KEEPALIVE, or undefined. */
+	accept(): BlockingSocket | undefined {
+		if (this.descriptor < 0) throw new Error(`listener ${this.local} used after close`)
+		const address = Buffer.alloc(28)
+		const length = Buffer.alloc(4)
+		for (;;) {
+			length.writeUInt32LE(address.length, 0)
+			// No SOCK_NONBLOCK: the accepted descriptor blocks, as vhci_hcd's receive thread expects.
+			const fd = this.c.accept(this.descriptor, address, length, SOCK_CLOEXEC)
+			if (fd >= 0) {
+				let peer: string
+				try {
+					peer = decodeSockaddr(address.subarray(0, length.readUInt32LE(0))).text
+				} catch {
+					peer = `fd ${fd}`
+				}
+				const socket = BlockingSocket.adopt(fd, peer)
+				try {
+					socket.setOptions()
+				} catch (error) {
+					socket.close()
+					throw error
+				}
+				log.debug(`accepted ${peer} on ${this.local} (fd ${fd})`)
+				return socket
+			}
+			const errno = this.c.errno()
+			if (errno === EINTR) continue
+			// A connection reset while queued (ECONNABORTED) is as good as none.
+			if (errno === EAGAIN || errno === 103) return undefined
+			throw socketError('accept', errno, this.local)
+		}
+	}
+
+	close(): void {
+		if (this.descriptor < 0) return
+		this.c.close(this.descriptor)
+		this.descriptor = -1
+	}
+}
+
+function listenError(what: string, errno: number, local: string): SocketError {
+	const {name, text} = describeErrno(errno)
+	if (name === 'EADDRINUSE') return new SocketError(`${local} is already in use`, 'BUSY', ExitCode.busy, name)
+	if (name === 'EADDRNOTAVAIL') return new SocketError(`${local}: no such local address`, 'USAGE', ExitCode.usage, name)
+	if (name === 'EACCES') return new SocketError(`${local}: ${what}: ${text} (a port below 1024 needs root)`, 'PERMISSION_DENIED', ExitCode.permissionDenied, name)
+	return new SocketError(`${local}: ${what}: ${text} (${name})`, 'SOCKET_ERROR', ExitCode.refused, name)
 }

@@ -37,6 +37,12 @@ export function formatDevices(devices: DeviceReport[]): string {
 	if (devices.length === 0) return 'no devices served'
 	return formatTable(
 		[{header: 'BUSID'}, {header: 'ID'}, {header: 'PRODUCT'}, {header: 'FUNCTIONS'}, {header: 'CLIENT'}],
-		devices.map((d) => [d.busid, `${d.vendorId.slice(2)}:${d.productId.slice(2)}`, d.product ?? '-', describeFunctions(d), d.attachedTo ?? '-']),
+		devices.map((d) => [d.busid, `${d.vendorId.slice(2)}:${d.productId.slice(2)}`, d.product ?? '-', describeFunctions(d), clientOf(d)]),
 	)
+}
+
+/** The CLIENT column: who imported it, and whether we pushed it there. */
+function clientOf(d: DeviceReport): string {
+	if (d.attachedTo) return d.pushedTo ? `${d.attachedTo} (pushed)` : d.attachedTo
+	return d.pushedTo ? `pushing to ${d.pushedTo}` : '-'
 }

@@ -6,7 +6,8 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {ExitCode} from '../errors.js'
 import {ControlError, ControlServer, MAX_REQUEST_BYTES, controlRequest, errorReply, parseControlReply, parseControlRequest} from './control.js'
-import {VusbService, functionsForSet, parseFunctionList, peerMacFor} from './service.js'
+import {VusbService, functionsForSet, parseFunctionList, parseHostPort, peerMacFor} from './service.js'
+import {validateDeviceConfig} from './device-config.js'
 import {UsbipServer} from './usbip/server.js'
 import {listRemoteDevices} from './usbip/client.js'
 import type {VusbDeviceConfig} from './device-config.js'
@@ -19,6 +20,13 @@ describe('control requests', () => {
 			op: 'set',
 			busid: '1-1',
 			functions: ['ecm', 'acm'],
+		})
+		assert.deepEqual(parseControlRequest('{"op":"type","busid":"1-2","text":"hi\\n"}'), {op: 'type', busid: '1-2', text: 'hi\n'})
+		assert.deepEqual(parseControlRequest('{"op":"plug","source":"k.json","config":{"a":1},"to":"127.0.0.1:3250"}'), {
+			op: 'plug',
+			source: 'k.json',
+			config: {a: 1},
+			to: '127.0.0.1:3250',
 		})
 	})
 
@@ -34,6 +42,12 @@ describe('control requests', () => {
 			['{"op":"unplug","busid":"../x"}', /busid/],
 			['{"op":"set","busid":"1-1","functions":[]}', /non-empty array/],
 			['{"op":"set","busid":"1-1","functions":[1]}', /non-empty array/],
+			['{"op":"type","busid":"1-1","text":""}', /non-empty string/],
+			['{"op":"type","busid":"1-1","text":1}', /non-empty string/],
+			[`{"op":"type","busid":"1-1","text":"${'a'.repeat(5000)}"}`, /longer than 4096/],
+			['{"op":"plug","source":"k.json","config":[],"to":"h:1"}', /"config"/],
+			['{"op":"plug","source":"k.json","config":{}}', /"to"/],
+			['{"op":"plug","config":{},"to":"h:1"}', /"source"/],
 		]
 		for (const [line, pattern] of cases) {
 			assert.throws(() => parseControlRequest(line), (e: unknown) => e instanceof ControlError && pattern.test(e.message) && e.exitCode === ExitCode.usage, line)
@@ -59,6 +73,7 @@ describe('function lists for set', () => {
 		assert.deepEqual(parseFunctionList('ecm, ACM,cdc-ncm'), ['cdc-ecm', 'cdc-acm', 'cdc-ncm'])
 		assert.throws(() => parseFunctionList('ecm,,acm'), /comma-separated/)
 		assert.throws(() => parseFunctionList('ecm,rndis'), /unknown function "rndis"/)
+		assert.deepEqual(parseFunctionList('ecm,kbd,keyboard'), ['cdc-ecm', 'hid-keyboard', 'hid-keyboard'])
 		assert.throws(() => parseFunctionList('acm,acm,acm,acm,acm,acm,acm,acm'), /at most 7/)
 	})
 
@@ -84,6 +99,16 @@ describe('function lists for set', () => {
 
 const ecm: VusbDeviceConfig = {vendorId: '0x1209', productId: '0x0001', product: 'ECM', functions: [{type: 'cdc-ecm', hostMac: '02:76:00:00:00:01'}]}
 const acm: VusbDeviceConfig = {vendorId: '0x1209', productId: '0x0003', busid: '2-5', functions: [{type: 'cdc-acm'}]}
+const kbd: VusbDeviceConfig = {vendorId: '0x1209', productId: '0x0005', busid: '3-1', functions: [{type: 'hid-keyboard'}]}
+
+describe('plug --to targets', () => {
+	it('takes HOST:PORT and [IPV6]:PORT', () => {
+		assert.deepEqual(parseHostPort('127.0.0.1:3250'), {host: '127.0.0.1', port: 3250})
+		assert.deepEqual(parseHostPort('[::1]:3250'), {host: '::1', port: 3250})
+		assert.deepEqual(parseHostPort('guest:3250'), {host: 'guest', port: 3250})
+		for (const bad of ['127.0.0.1', '3250', 'h:0', 'h:70000', '::1:3250', 'a b:1']) assert.throws(() => parseHostPort(bad), /HOST:PORT/, bad)
+	})
+})
 
 describe('the control socket of a running service', () => {
 	let dir = ''
@@ -99,6 +124,7 @@ describe('the control socket of a running service', () => {
 		const service = new VusbService(server, ['192.168.77.2'])
 		service.plug(ecm, 'ecm.json')
 		service.plug(acm, 'acm.json')
+		service.plug(kbd, 'kbd.json')
 		control = new ControlServer(path, (request) => {
 			switch (request.op) {
 				case 'list':
@@ -107,6 +133,10 @@ describe('the control socket of a running service', () => {
 					return service.unplug(request.busid)
 				case 'set':
 					return service.set(request.busid, parseFunctionList(request.functions.join(',')))
+				case 'plug':
+					return service.push(validateDeviceConfig(request.config, request.source), request.source, parseHostPort(request.to))
+				case 'type':
+					return service.type(request.busid, request.text)
 			}
 		})
 		await control.listen()
@@ -125,7 +155,7 @@ describe('the control socket of a running service', () => {
 
 	it('lists the devices with their functions and peers', async () => {
 		const devices = (await controlRequest(path, {op: 'list'})) as {busid: string; functions: {peer?: {ipv4: string}}[]}[]
-		assert.deepEqual(devices.map((d) => d.busid), ['1-1', '2-5'])
+		assert.deepEqual(devices.map((d) => d.busid), ['1-1', '2-5', '3-1'])
 		assert.equal(devices[0]!.functions[0]!.peer?.ipv4, '192.168.77.2')
 	})
 
@@ -141,12 +171,31 @@ describe('the control socket of a running service', () => {
 		assert.equal(listed.find((d) => d.device.busid === '1-1')?.device.numInterfaces, 4)
 	})
 
+	it('types only on a keyboard a host has configured; says why not', async () => {
+		await assert.rejects(controlRequest(path, {op: 'type', busid: '3-1', text: 'hi'}), (e: unknown) => (e as ControlError).code === 'NOT_CONFIGURED' && (e as ControlError).exitCode === 6)
+		await assert.rejects(controlRequest(path, {op: 'type', busid: '2-5', text: 'hi'}), (e: unknown) => (e as ControlError).code === 'NO_KEYBOARD' && (e as ControlError).exitCode === 2)
+		await assert.rejects(controlRequest(path, {op: 'type', busid: '3-1', text: 'caf\u00e9'}), /no US keyboard key types "\u00e9"/)
+	})
+
+	it('refuses to push an invalid definition, or to an agent nobody runs, keeping nothing', async () => {
+		await assert.rejects(
+			controlRequest(path, {op: 'plug', source: 'bad.json', config: {vendorId: '0x1209', functions: []}, to: '127.0.0.1:1'}),
+			(e: unknown) => (e as ControlError).exitCode === ExitCode.configInvalid && /bad\.json/.test((e as Error).message),
+		)
+		await assert.rejects(
+			controlRequest(path, {op: 'plug', source: 'k.json', config: {...kbd, busid: '4-1'}, to: '127.0.0.1:1'}),
+			(e: unknown) => (e as ControlError).code === 'UNREACHABLE' && (e as ControlError).exitCode === 6,
+		)
+		const devices = (await controlRequest(path, {op: 'list'})) as {busid: string}[]
+		assert.ok(!devices.some((d) => d.busid === '4-1'), 'the refused device is not kept')
+	})
+
 	it('reports an unknown busid as exit code 6 and keeps serving', async () => {
 		await assert.rejects(controlRequest(path, {op: 'unplug', busid: '9-9'}), (e: unknown) => (e as ControlError).exitCode === ExitCode.noSuchDevice)
 		await assert.rejects(controlRequest(path, {op: 'set', busid: '1-1', functions: ['rndis']}), /unknown function/)
 		const unplugged = (await controlRequest(path, {op: 'unplug', busid: '2-5'})) as {busid: string}
 		assert.equal(unplugged.busid, '2-5')
-		assert.deepEqual((await listRemoteDevices('127.0.0.1', port)).map((d) => d.device.busid), ['1-1'])
+		assert.deepEqual((await listRemoteDevices('127.0.0.1', port)).map((d) => d.device.busid).sort(), ['1-1', '3-1'])
 	})
 
 	it('answers garbage and oversized requests with an error, then closes', async () => {
@@ -160,7 +209,7 @@ describe('the control socket of a running service', () => {
 			})
 		assert.match(await ask('hello\n'), /"ok":false.*not JSON/)
 		assert.match(await ask('x'.repeat(MAX_REQUEST_BYTES + 10)), /longer than/)
-		assert.equal(((await controlRequest(path, {op: 'list'})) as unknown[]).length, 1)
+		assert.equal(((await controlRequest(path, {op: 'list'})) as unknown[]).length, 2)
 	})
 
 	it('says no server runs when nobody listens', async () => {

@@ -5,6 +5,8 @@
 //   -> {"op":"list"}
 //   -> {"op":"unplug","busid":"1-1"}
 //   -> {"op":"set","busid":"1-1","functions":["cdc-ecm","cdc-acm"]}
+//   -> {"op":"plug","source":"kbd.json","config":{...},"to":"127.0.0.1:3250"}
+//   -> {"op":"type","busid":"1-2","text":"hello\n"}
 //   <- {"ok":true,"result":...}
 //   <- {"ok":false,"error":{"code":"NO_SUCH_BUSID","message":"...","exitCode":6}}
 //
@@ -19,11 +21,15 @@ import {ExitCode, UsbvnetError, type ExitCodeValue} from '../errors.js'
 export const DEFAULT_CONTROL_PATH = '/run/usbvnet/vusb.sock'
 /** A request longer than this is not one of ours. */
 export const MAX_REQUEST_BYTES = 64 * 1024
+/** Characters one `type` request may carry. */
+export const MAX_TYPE_TEXT = 4096
 
 export type ControlRequest =
 	| {op: 'list'}
 	| {op: 'unplug'; busid: string}
 	| {op: 'set'; busid: string; functions: string[]}
+	| {op: 'plug'; source: string; config: unknown; to: string}
+	| {op: 'type'; busid: string; text: string}
 
 export type ControlReply =
 	| {ok: true; result: unknown}
@@ -70,6 +76,21 @@ export function parseControlRequest(line: string): ControlRequest {
 			}
 			return {op: 'set', busid: busid(), functions: functions as string[]}
 		}
+		case 'plug': {
+			only('op', 'source', 'config', 'to')
+			const {source, config, to} = r
+			if (typeof source !== 'string' || source.length === 0 || source.length > 4096) throw bad('"source" must name the device file')
+			if (typeof config !== 'object' || config === null || Array.isArray(config)) throw bad('"config" must be a device definition object')
+			if (typeof to !== 'string' || to.length === 0 || to.length > 300) throw bad('"to" must be HOST:PORT')
+			return {op: 'plug', source, config, to}
+		}
+		case 'type': {
+			only('op', 'busid', 'text')
+			const text = r['text']
+			if (typeof text !== 'string' || text.length === 0) throw bad('"text" must be a non-empty string')
+			if (text.length > MAX_TYPE_TEXT) throw bad(`"text" is longer than ${MAX_TYPE_TEXT} characters`)
+			return {op: 'type', busid: busid(), text}
+		}
 		default:
 			throw bad(`unknown op ${JSON.stringify(r['op'] ?? null)}`)
 	}
@@ -98,6 +119,7 @@ export function parseControlReply(line: string, path: string): unknown {
 	throw new ControlError(`${path}: the server's reply has neither a result nor an error`, 'PROTOCOL', ExitCode.versionMismatch)
 }
 
+/** May answer at once or through a promise (plug and set wait for the client's agent). */
 export type ControlHandler = (request: ControlRequest) => unknown
 
 /** Reads lines up to MAX_REQUEST_BYTES; calls back once with the first whole line. */
@@ -168,14 +190,22 @@ export class ControlServer {
 		firstLine(
 			socket,
 			(line) => {
-				let answer: ControlReply
-				try {
-					answer = {ok: true, result: this.handler(parseControlRequest(line))}
-				} catch (error) {
+				const failed = (error: unknown): ControlReply => {
 					if (!(error instanceof UsbvnetError)) this.onError(`control request failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
-					answer = errorReply(error)
+					return errorReply(error)
 				}
-				reply(answer)
+				let result: unknown
+				try {
+					result = this.handler(parseControlRequest(line))
+				} catch (error) {
+					reply(failed(error))
+					return
+				}
+				if (result instanceof Promise) {
+					// A slow answer (a push waits for the client's agent) must outlive the idle timeout.
+					socket.setTimeout(0)
+					result.then((value: unknown) => reply({ok: true, result: value}), (error: unknown) => reply(failed(error)))
+				} else reply({ok: true, result})
 			},
 			() => reply(errorReply(bad(`longer than ${MAX_REQUEST_BYTES} bytes`))),
 		)

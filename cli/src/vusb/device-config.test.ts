@@ -68,7 +68,7 @@ describe('vusb device definitions', () => {
 		assert.ok(has('missing required key "productId"'), issues.join('\n'))
 		assert.ok(has('$.speed:'), issues.join('\n'))
 		assert.ok(has('$.functions[0]: missing required key "hostMac"'), issues.join('\n'))
-		assert.ok(has('$.functions[1].type: function type "cdc-ecn" is not one of cdc-ecm, cdc-ncm, cdc-acm; did you mean "cdc-ecm"?'), issues.join('\n'))
+		assert.ok(has('$.functions[1].type: function type "cdc-ecn" is not one of cdc-ecm, cdc-ncm, cdc-acm, hid-keyboard; did you mean "cdc-ecm"?'), issues.join('\n'))
 		assert.ok(has('$.functions[2].hostMac: unknown key'), issues.join('\n'))
 	})
 

@@ -19,6 +19,7 @@ import {CdcNcmFunction} from './functions/cdc-ncm.js'
 import type {FrameHandler} from './functions/cdc-net.js'
 import {CdcAcmFunction} from './functions/cdc-acm.js'
 import type {SerialHandler} from './functions/cdc-acm.js'
+import {HidKeyboardFunction} from './functions/hid-keyboard.js'
 
 /** schemas/ at the repository root, from cli/dist/vusb/. */
 export const VUSB_DEVICE_SCHEMA_PATH = resolve(
@@ -63,8 +64,17 @@ export interface CdcAcmConfig {
 	interfaceName?: string
 }
 
-export type FunctionConfig = CdcEcmConfig | CdcNcmConfig | CdcAcmConfig
+export interface HidKeyboardConfig {
+	type: 'hid-keyboard'
+	interfaceName?: string
+}
+
+export type FunctionConfig = CdcEcmConfig | CdcNcmConfig | CdcAcmConfig | HidKeyboardConfig
 export type NetworkFunctionConfig = CdcEcmConfig | CdcNcmConfig
+
+export function isNetworkFunction(fn: FunctionConfig): fn is NetworkFunctionConfig {
+	return fn.type === 'cdc-ecm' || fn.type === 'cdc-ncm'
+}
 
 /** The JSON shape of one device; IDs stay strings ("0x1d6b") as written. */
 export interface VusbDeviceConfig {
@@ -128,7 +138,7 @@ function describeError(error: ErrorObject): ConfigIssue {
 			return {path, message: `missing required key "${String(params['missingProperty'])}"`}
 		case 'discriminator': {
 			const tag = JSON.stringify(params['tagValue'] ?? null)
-			const types = ['cdc-ecm', 'cdc-ncm', 'cdc-acm']
+			const types = ['cdc-ecm', 'cdc-ncm', 'cdc-acm', 'hid-keyboard']
 			const suggestion = typeof params['tagValue'] === 'string' ? closestMatch(params['tagValue'], types) : undefined
 			const message = `function type ${tag} is not one of ${types.join(', ')}`
 			return suggestion ? {path: `${path}.type`, message: `${message}; did you mean "${suggestion}"?`, suggestion} : {path: `${path}.type`, message}
@@ -151,7 +161,7 @@ function crossChecks(config: VusbDeviceConfig): ConfigIssue[] {
 	const macs = new Map<string, number>()
 	const taps = new Map<string, number>()
 	config.functions.forEach((fn, i) => {
-		if (fn.type === 'cdc-acm') return
+		if (!isNetworkFunction(fn)) return
 		const mac = fn.hostMac.toLowerCase()
 		const first = macs.get(mac)
 		if (first !== undefined) {
@@ -204,6 +214,8 @@ export function loadDeviceConfigFile(path: string): VusbDeviceConfig {
 export interface FunctionHandlers {
 	frames(config: NetworkFunctionConfig, index: number): FrameHandler
 	serial(config: CdcAcmConfig, index: number): SerialHandler
+	/** Called for each keyboard built, so the caller can type into it. */
+	keyboard?(config: HidKeyboardConfig, index: number): HidKeyboardFunction
 }
 
 function parseHex(text: string): number {
@@ -220,6 +232,8 @@ export function buildDevice(config: VusbDeviceConfig, handlers: FunctionHandlers
 				return new CdcNcmFunction({...fn, frameHandler: handlers.frames(fn, index)})
 			case 'cdc-acm':
 				return new CdcAcmFunction({...fn, handler: handlers.serial(fn, index)})
+			case 'hid-keyboard':
+				return handlers.keyboard?.(fn, index) ?? new HidKeyboardFunction(fn)
 		}
 	})
 	return new UsbDevice(

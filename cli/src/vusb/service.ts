@@ -11,13 +11,14 @@
 // functions echo.
 
 import {ExitCode, UsbvnetError} from '../errors.js'
-import type {UsbipServer} from './usbip/server.js'
-import {buildDevice} from './device-config.js'
+import {PushError, type UsbipServer} from './usbip/server.js'
+import {buildDevice, isNetworkFunction} from './device-config.js'
 import {tapOf} from './device-config.js'
 import type {FunctionConfig, NetworkFunctionConfig, VusbDeviceConfig} from './device-config.js'
 import {TapFrameHandler} from './functions/tap-backend.js'
 import type {TapOpener, TapStats} from './functions/tap-backend.js'
 import {TapDevice} from '../driver/tap.js'
+import {HidKeyboardError, HidKeyboardFunction} from './functions/hid-keyboard.js'
 import {PingResponder, SerialEcho, parseIpv4} from './functions/responders.js'
 import type {FrameHandler} from './functions/cdc-net.js'
 import {formatMac, parseMac} from './functions/cdc.js'
@@ -49,18 +50,21 @@ export const FUNCTION_SHORT_NAMES: Record<string, FunctionConfig['type']> = {
 	'cdc-ecm': 'cdc-ecm',
 	'cdc-ncm': 'cdc-ncm',
 	'cdc-acm': 'cdc-acm',
+	kbd: 'hid-keyboard',
+	keyboard: 'hid-keyboard',
+	'hid-keyboard': 'hid-keyboard',
 }
 
 /** "ecm,acm" -> ['cdc-ecm', 'cdc-acm']; throws a usage error naming the bad entry. */
 export function parseFunctionList(text: string): FunctionConfig['type'][] {
 	const names = text.split(',').map((s) => s.trim().toLowerCase())
 	if (names.length === 0 || names.some((n) => n === '')) {
-		throw new VusbServiceError(`"${text}" is not a comma-separated list of functions (ecm, ncm, acm)`, 'USAGE', ExitCode.usage)
+		throw new VusbServiceError(`"${text}" is not a comma-separated list of functions (ecm, ncm, acm, kbd)`, 'USAGE', ExitCode.usage)
 	}
 	if (names.length > 7) throw new VusbServiceError(`${names.length} functions: a device holds at most 7`, 'USAGE', ExitCode.usage)
 	return names.map((n) => {
 		const type = FUNCTION_SHORT_NAMES[n]
-		if (!type) throw new VusbServiceError(`unknown function "${n}": use ecm, ncm or acm`, 'USAGE', ExitCode.usage)
+		if (!type) throw new VusbServiceError(`unknown function "${n}": use ecm, ncm, acm or kbd`, 'USAGE', ExitCode.usage)
 		return type
 	})
 }
@@ -71,7 +75,7 @@ export function parseFunctionList(text: string): FunctionConfig['type'][] {
  * busid that no other function of the device uses.
  */
 export function functionsForSet(old: FunctionConfig[], types: FunctionConfig['type'][], busid: string): FunctionConfig[] {
-	const oldNetwork = old.filter((f): f is NetworkFunctionConfig => f.type !== 'cdc-acm')
+	const oldNetwork = old.filter((f): f is NetworkFunctionConfig => isNetworkFunction(f))
 	const oldMacs = oldNetwork.map((f) => f.hostMac)
 	const used = new Set(oldMacs.map((m) => m.toLowerCase()))
 	const [bus = 0, port = 0] = busid.split(/[-.]/).map(Number)
@@ -86,8 +90,8 @@ export function functionsForSet(old: FunctionConfig[], types: FunctionConfig['ty
 		}
 	}
 	let network = 0
-	return types.map((type) => {
-		if (type === 'cdc-acm') return {type}
+	return types.map((type): FunctionConfig => {
+		if (type !== 'cdc-ecm' && type !== 'cdc-ncm') return {type}
 		// The Nth network function keeps the Nth one's hostMac and backend (its TAP stays open).
 		const previous = oldNetwork[network]
 		const hostMac = previous ? previous.hostMac : freshMac()
@@ -116,6 +120,8 @@ export interface DeviceReport {
 	functions: FunctionReport[]
 	/** "address:port" of the client that imported it. */
 	attachedTo: string | null
+	/** The attach agent it is pushed to ("address:port"), or null when clients import it. */
+	pushedTo: string | null
 	/** The file it came from, or "set" once re-defined. */
 	source: string
 }
@@ -129,6 +135,20 @@ interface Served {
 	functions: FunctionReport[]
 	/** Its TAP handlers by tapKey, kept open across `set`. */
 	taps: Map<string, TapFrameHandler>
+	keyboards: HidKeyboardFunction[]
+	pushedTo?: {host: string; port: number}
+}
+
+/** "host:port" or "[v6]:port" as `vusb plug --to` takes it. */
+export function parseHostPort(text: string): {host: string; port: number} {
+	const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]\s]+)):(\d{1,5})$/.exec(text)
+	const port = Number(m?.[3])
+	if (!m || port < 1 || port > 65535) throw new VusbServiceError(`"${text}" is not HOST:PORT, e.g. 127.0.0.1:3250`, 'USAGE', ExitCode.usage)
+	return {host: (m[1] ?? m[2])!, port}
+}
+
+function formatHostPort(to: {host: string; port: number}): string {
+	return to.host.includes(':') ? `[${to.host}]:${to.port}` : `${to.host}:${to.port}`
 }
 
 /** One TAP per namespace and name. */
@@ -151,18 +171,19 @@ export class VusbService {
 		private readonly responderAddresses: string[] = [],
 		private readonly logError: (message: string) => void = () => {},
 		private readonly openTap: TapFactory = openRealTap,
+		private readonly logInfo: (message: string) => void = () => {},
 	) {
 		for (const a of responderAddresses) parseIpv4(a)
 	}
 
 	/** Builds and exports a device; returns its busid. Nothing stays open when it throws. */
 	plug(config: VusbDeviceConfig, source: string): string {
-		const networkCount = config.functions.filter((f) => f.type !== 'cdc-acm' && !f.backend).length
+		const networkCount = config.functions.filter((f) => isNetworkFunction(f) && !f.backend).length
 		const responders = this.responderAddresses.slice(this.nextResponder, this.nextResponder + networkCount)
 		if (config.busid && this.served.has(config.busid)) {
 			throw new VusbServiceError(`${source}: busid ${config.busid} is already served (from ${this.served.get(config.busid)!.source})`, 'BUSY', ExitCode.busy)
 		}
-		const entry: Served = {busid: '', config, source, responders, functions: [], taps: new Map()}
+		const entry: Served = {busid: '', config, source, responders, functions: [], taps: new Map(), keyboards: []}
 		let device: ReturnType<typeof buildDevice>
 		try {
 			device = this.build(entry)
@@ -176,6 +197,65 @@ export class VusbService {
 		return entry.busid
 	}
 
+	/**
+	 * Plugs a device into the attach agent at `to` (`vusb attach --listen`):
+	 * resolves once the agent has imported it; a device the agent refused or
+	 * could not be reached for is not kept.
+	 */
+	async push(config: VusbDeviceConfig, source: string, to: {host: string; port: number}): Promise<DeviceReport> {
+		const busid = this.plug(config, source)
+		const entry = this.served.get(busid)!
+		entry.pushedTo = to
+		try {
+			await this.pushEntry(entry)
+		} catch (error) {
+			if (this.served.get(busid) === entry) this.forget(entry)
+			throw error
+		}
+		return report(entry, this.attachedTo(busid))
+	}
+
+	/** Withdraws a device and closes its TAPs; forgotten first, so a pushed connection's close is not taken for the client's detach. */
+	private forget(entry: Served): void {
+		this.served.delete(entry.busid)
+		this.server.unplug(entry.busid)
+		this.closeTaps(entry.taps.values())
+	}
+
+	private async pushEntry(entry: Served): Promise<void> {
+		const to = entry.pushedTo!
+		try {
+			await this.server.push(entry.busid, {
+				...to,
+				onClosed: (reason) => {
+					// Only the current definition: `set` replaces the entry before it closes the old connection.
+					if (this.served.get(entry.busid) !== entry) return
+					this.logInfo(`vusb: ${entry.busid} left ${formatHostPort(to)} (${reason}): unplugged`)
+					this.forget(entry)
+				},
+			})
+		} catch (error) {
+			if (!(error instanceof PushError)) throw error
+			const code = error.reason === 'UNREACHABLE' ? 'UNREACHABLE' : 'REFUSED'
+			throw new VusbServiceError(`push ${entry.busid}: ${error.message}`, code, code === 'UNREACHABLE' ? ExitCode.noSuchDevice : ExitCode.refused)
+		}
+	}
+
+	/** Types text on the device's (first) keyboard; returns how many characters. */
+	type(busid: string, text: string): {busid: string; characters: number; reports: number} {
+		const entry = this.entry(busid)
+		const keyboard = entry.keyboards[0]
+		if (!keyboard) throw new VusbServiceError(`${busid} has no keyboard function`, 'NO_KEYBOARD', ExitCode.usage)
+		try {
+			const reports = keyboard.type(text)
+			return {busid, characters: reports / 2, reports}
+		} catch (error) {
+			if (error instanceof RangeError) throw new VusbServiceError(error.message, 'USAGE', ExitCode.usage)
+			if (error instanceof HidKeyboardError) throw new VusbServiceError(`${busid}: ${error.message}`, 'NOT_CONFIGURED', ExitCode.noSuchDevice)
+			throw error
+		}
+	}
+
 	list(): DeviceReport[] {
 		const attached = new Map(this.server.exported().map((e) => [e.busid, e.attachedTo]))
 		return [...this.served.values()].map((s) => report(s, attached.get(s.busid) ?? null))
@@ -185,9 +265,7 @@ export class VusbService {
 	unplug(busid: string): DeviceReport {
 		const entry = this.entry(busid)
 		const before = report(entry, this.attachedTo(busid))
-		this.server.unplug(busid)
-		this.served.delete(busid)
-		this.closeTaps(entry.taps.values())
+		this.forget(entry)
 		return before
 	}
 
@@ -200,14 +278,26 @@ export class VusbService {
 
 	/**
 	 * Re-defines a device with a new function list under the same busid. A
-	 * client that has it loses it (USB/IP cannot tell a client to re-enumerate);
-	 * the next import enumerates the new interface set.
+	 * client that imported it loses it (USB/IP cannot tell a client to
+	 * re-enumerate); the next import enumerates the new interface set. A
+	 * pushed device goes through the whole cycle here: its connection closes
+	 * (the client's vhci_hcd drops the device), and the new definition is
+	 * pushed to the same agent, so the client's drivers follow by themselves.
 	 */
-	set(busid: string, types: FunctionConfig['type'][]): DeviceReport & {dropped: string | null} {
+	async set(busid: string, types: FunctionConfig['type'][]): Promise<DeviceReport & {dropped: string | null; repushed: boolean}> {
 		const entry = this.entry(busid)
 		const dropped = this.attachedTo(busid)
 		const config: VusbDeviceConfig = {...entry.config, busid, functions: functionsForSet(entry.config.functions, types, busid)}
-		const next: Served = {busid, config, source: 'set', responders: entry.responders, functions: [], taps: new Map()}
+		const next: Served = {
+			busid,
+			config,
+			source: 'set',
+			responders: entry.responders,
+			functions: [],
+			taps: new Map(),
+			keyboards: [],
+			...(entry.pushedTo ? {pushedTo: entry.pushedTo} : {}),
+		}
 		let device: ReturnType<typeof buildDevice>
 		try {
 			device = this.build(next, entry.taps)
@@ -216,11 +306,19 @@ export class VusbService {
 			this.closeTaps([...next.taps.values()].filter((t) => ![...entry.taps.values()].includes(t)))
 			throw error
 		}
+		// The new definition first: closing the old pushed connection must not look like the client's detach.
+		this.served.set(busid, next)
 		this.server.unplug(busid)
 		this.server.plug(device, busid)
-		this.served.set(busid, next)
 		this.closeTaps([...entry.taps.values()].filter((t) => ![...next.taps.values()].includes(t)))
-		return {...report(next, null), dropped}
+		if (!next.pushedTo) return {...report(next, null), dropped, repushed: false}
+		try {
+			await this.pushEntry(next)
+		} catch (error) {
+			if (this.served.get(busid) === next) this.forget(next)
+			throw error
+		}
+		return {...report(next, this.attachedTo(busid)), dropped, repushed: true}
 	}
 
 	/** The function's TAP handler: the one `set` keeps, or a newly opened TAP no other device uses. */
@@ -277,6 +375,7 @@ export class VusbService {
 	private build(entry: Served, reuse: Map<string, TapFrameHandler> = new Map()): ReturnType<typeof buildDevice> {
 		let network = 0
 		entry.functions = []
+		entry.keyboards = []
 		return buildDevice(entry.config, {
 			frames: (fn) => {
 				const tap = tapOf(fn.backend)
@@ -299,6 +398,12 @@ export class VusbService {
 				entry.functions.push({type: fn.type})
 				return new SerialEcho()
 			},
+			keyboard: (fn) => {
+				entry.functions.push({type: fn.type})
+				const keyboard = new HidKeyboardFunction(fn)
+				entry.keyboards.push(keyboard)
+				return keyboard
+			},
 		})
 	}
 }
@@ -319,6 +424,7 @@ function report(s: Served, attachedTo: string | null): DeviceReport {
 		speed: s.config.speed ?? 'high',
 		functions,
 		attachedTo,
+		pushedTo: s.pushedTo ? formatHostPort(s.pushedTo) : null,
 		source: s.source,
 	}
 }

@@ -45,7 +45,7 @@ export interface VhciPaths {
 	stateDir: string
 }
 
-const DEFAULT_PATHS: VhciPaths = {sysfsRoot: '/sys', stateDir: VHCI_STATE_DIR}
+export const DEFAULT_PATHS: VhciPaths = {sysfsRoot: '/sys', stateDir: VHCI_STATE_DIR}
 
 export interface AttachOptions {
 	host: string
@@ -134,6 +134,49 @@ async function resolveHost(host: string): Promise<string> {
 	}
 }
 
+/**
+ * Writes the attach line for an imported device on the first free port of
+ * the right hub, retrying the next port on EBUSY; returns the port. The
+ * socket's descriptor must be ours (libc), never one node reads.
+ */
+export function handToVhci(vhci: string, socket: BlockingSocket, device: UsbDeviceInfo, busid: string): number {
+	const devid = devidOf(device.busnum, device.devnum)
+	const failed = new Set<number>()
+	for (;;) {
+		const chosen: VhciPort | undefined = chooseFreePort(readVhciPorts(vhci), device.speed, failed)
+		if (!chosen) {
+			throw new VhciError(`no free vhci_hcd port for a ${hubForSpeed(device.speed) === 'ss' ? 'SuperSpeed' : 'high-speed'} device`, 'BUSY', ExitCode.busy)
+		}
+		const line = attachLine(chosen.port, socket.fd, devid, device.speed)
+		log.debug(`${join(vhci, 'attach')} <- "${line}"`)
+		try {
+			writeFileSync(join(vhci, 'attach'), line)
+			return chosen.port
+		} catch (error) {
+			// Another client took the port between our read and our write: try the next one.
+			if ((error as NodeJS.ErrnoException).code === 'EBUSY' && failed.size < 8) {
+				failed.add(chosen.port)
+				continue
+			}
+			throw sysfsWriteError(error, join(vhci, 'attach'), `attach ${busid} on port ${chosen.port}`)
+		}
+	}
+}
+
+/** usbip's "host port busid" record of a port, so `usbip port` and `vusb detach BUSID` know it. */
+export function writeConnectionRecord(paths: VhciPaths, port: number, record: ConnectionRecord): void {
+	try {
+		mkdirSync(paths.stateDir, {recursive: true, mode: 0o700})
+		writeFileSync(join(paths.stateDir, `port${port}`), formatRecord(record))
+	} catch (error) {
+		log.debug(`cannot record the connection in ${paths.stateDir}: ${(error as Error).message}`)
+	}
+}
+
+export function removeConnectionRecord(paths: VhciPaths, port: number): void {
+	rmSync(join(paths.stateDir, `port${port}`), {force: true})
+}
+
 export async function attachRemote(options: AttachOptions): Promise<AttachResult> {
 	const paths = options.paths ?? DEFAULT_PATHS
 	// Check vhci_hcd before claiming anything on the server.
@@ -148,38 +191,12 @@ export async function attachRemote(options: AttachOptions): Promise<AttachResult
 		log.debug(`imported ${options.busid}: ${hex4(device.idVendor)}:${hex4(device.idProduct)} ${speedName(device.speed)} speed`)
 		// The kernel must not inherit our handshake timeouts: its receive thread would give up on an idle device.
 		socket.clearTimeouts()
-		const devid = devidOf(device.busnum, device.devnum)
-		const failed = new Set<number>()
-		for (;;) {
-			const chosen: VhciPort | undefined = chooseFreePort(readVhciPorts(vhci), device.speed, failed)
-			if (!chosen) {
-				throw new VhciError(`no free vhci_hcd port for a ${hubForSpeed(device.speed) === 'ss' ? 'SuperSpeed' : 'high-speed'} device`, 'BUSY', ExitCode.busy)
-			}
-			const line = attachLine(chosen.port, socket.fd, devid, device.speed)
-			log.debug(`${join(vhci, 'attach')} <- "${line}"`)
-			try {
-				writeFileSync(join(vhci, 'attach'), line)
-				port = chosen.port
-				break
-			} catch (error) {
-				// Another client took the port between our read and our write: try the next one.
-				if ((error as NodeJS.ErrnoException).code === 'EBUSY' && failed.size < 8) {
-					failed.add(chosen.port)
-					continue
-				}
-				throw sysfsWriteError(error, join(vhci, 'attach'), `attach ${options.busid} on port ${chosen.port}`)
-			}
-		}
+		port = handToVhci(vhci, socket, device, options.busid)
 	} finally {
 		// After a successful write vhci_hcd holds its own reference to the socket.
 		socket.close()
 	}
-	try {
-		mkdirSync(paths.stateDir, {recursive: true, mode: 0o700})
-		writeFileSync(join(paths.stateDir, `port${port}`), formatRecord({host: options.host, port: String(options.port), busid: options.busid}))
-	} catch (error) {
-		log.debug(`cannot record the connection in ${paths.stateDir}: ${(error as Error).message}`)
-	}
+	writeConnectionRecord(paths, port, {host: options.host, port: String(options.port), busid: options.busid})
 	let localBusid: string | null = null
 	const deadline = Date.now() + (options.settleMs ?? 10_000)
 	while (localBusid === null && Date.now() < deadline) {

@@ -3,10 +3,10 @@ import {UsbvnetCommand} from '../../base-command.js'
 import {ExitCode, UsageError, UsbvnetError} from '../../errors.js'
 import {log} from '../../log.js'
 import {TapError} from '../../driver/tap.js'
-import {loadDeviceConfigFile} from '../../vusb/device-config.js'
+import {loadDeviceConfigFile, validateDeviceConfig} from '../../vusb/device-config.js'
 import {ControlServer, type ControlRequest} from '../../vusb/control.js'
 import {commandLogger, controlFlag, describeFunctions} from '../../vusb/commands-shared.js'
-import {VusbService, parseFunctionList} from '../../vusb/service.js'
+import {VusbService, parseFunctionList, parseHostPort} from '../../vusb/service.js'
 import {UsbipServer, USBIP_DEFAULT_PORT} from '../../vusb/usbip/server.js'
 
 /** "127.0.0.1:3240", "[::1]:3240", "0.0.0.0" (default port) -> host and port. */
@@ -22,7 +22,9 @@ export default class VusbServe extends UsbvnetCommand<typeof VusbServe> {
 	static override description = `Each DEVICE.json (schemas/vusb-device.schema.json) becomes one USB device
 exported under its busid ("1-1", "1-2", ... unless the file sets one). A
 client attaches it with "usbvnet vusb attach BUSID" or "usbip attach -r HOST
--b BUSID"; its own drivers bind (cdc_ether, cdc_ncm, cdc_acm).
+-b BUSID"; its own drivers bind (cdc_ether, cdc_ncm, cdc_acm, usbhid).
+"usbvnet vusb plug DEVICE.json --to HOST:PORT" adds a device later and pushes
+it to a client's attach agent; with no DEVICE.json the server starts empty.
 
 USB/IP has no authentication: the server listens on 127.0.0.1 unless
 --listen says otherwise. A network function whose file says
@@ -48,7 +50,7 @@ namespace, 7 address, control socket or TAP in use.`
 	]
 	static override strict = false
 	static override args = {
-		device: Args.string({description: 'device definition file (JSON); give one or more', required: true}),
+		device: Args.string({description: 'device definition file (JSON); give any number', required: false}),
 	}
 	static override flags = {
 		listen: Flags.string({char: 'l', description: 'address and port to listen on', default: `127.0.0.1:${USBIP_DEFAULT_PORT}`, helpValue: 'ADDRESS[:PORT]'}),
@@ -70,7 +72,7 @@ namespace, 7 address, control socket or TAP in use.`
 		const server = new UsbipServer({host: listen.host, port: listen.port, logger: commandLogger})
 		let service: VusbService
 		try {
-			service = new VusbService(server, this.flags.responder, (m) => log.error(m))
+			service = new VusbService(server, this.flags.responder, (m) => log.error(m), undefined, (m) => log.info(m))
 		} catch (error) {
 			throw new UsageError(`--responder: ${(error as Error).message}`)
 		}
@@ -124,5 +126,9 @@ function handle(service: VusbService, request: ControlRequest): unknown {
 			return service.unplug(request.busid)
 		case 'set':
 			return service.set(request.busid, parseFunctionList(request.functions.join(',')))
+		case 'plug':
+			return service.push(validateDeviceConfig(request.config, request.source), request.source, parseHostPort(request.to))
+		case 'type':
+			return service.type(request.busid, request.text)
 	}
 }

@@ -118,6 +118,8 @@ export interface UsbFunction {
 	readonly name: string
 	/** Class triple for the interface association descriptor (and a single-function device). */
 	readonly classTriple: FunctionClass
+	/** True for classes declared only per interface (HID): a single-function device then has bDeviceClass 0. */
+	readonly classAtInterface?: boolean
 	bind(ctx: FunctionBindContext): void
 	/** Interface, class-specific and endpoint descriptors, for the given bus speed. */
 	descriptors(speed: UsbSpeedName): Buffer[]
@@ -275,8 +277,8 @@ export class UsbDevice {
 	/** bDeviceClass/SubClass/Protocol: IAD triple for composites, the function's class otherwise. */
 	get deviceClass(): {deviceClass: number; deviceSubClass: number; deviceProtocol: number} {
 		if (this.isComposite) return {deviceClass: UsbClass.MISC, deviceSubClass: 0x02, deviceProtocol: 0x01}
-		const only = this.functions[0]!.classTriple
-		return {deviceClass: only.functionClass, deviceSubClass: 0, deviceProtocol: 0}
+		const only = this.functions[0]!
+		return {deviceClass: only.classAtInterface ? UsbClass.PER_INTERFACE : only.classTriple.functionClass, deviceSubClass: 0, deviceProtocol: 0}
 	}
 
 	interfaceSummaries(): InterfaceSummary[] {

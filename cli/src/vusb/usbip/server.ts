@@ -38,6 +38,35 @@ export const silentLogger: VusbLogger = {
 
 export const USBIP_DEFAULT_PORT = 3240
 
+/** A device pushed to a client agent (`vusb attach --listen`) instead of waiting for its import. */
+export interface PushOptions {
+	host: string
+	port: number
+	/** Bounds connect and the agent's import; default 10 s. */
+	timeoutMs?: number
+	/** The pushed connection closed after the import (agent detached it, or it dropped). */
+	onClosed?: (reason: string) => void
+}
+
+export class PushError extends Error {
+	constructor(
+		message: string,
+		/** UNREACHABLE: no connection; REFUSED: the agent closed it or took too long before importing. */
+		readonly reason: 'UNREACHABLE' | 'REFUSED',
+	) {
+		super(message)
+	}
+}
+
+/** @internal What a pushed connection carries: the one device it offers. */
+interface PushRole {
+	busid: string
+	onImported: () => void
+	/** The first URB: the agent's vhci_hcd runs the device. */
+	onRunning: () => void
+	onClosed: (reason: string) => void
+}
+
 export interface UsbipServerOptions {
 	/** Default 127.0.0.1: USB/IP has no authentication, so never listen wider by accident. */
 	host?: string
@@ -155,6 +184,59 @@ export class UsbipServer {
 		return new Promise((resolve) => server.close(() => resolve()))
 	}
 
+	/**
+	 * Connects to host:port and serves busid on that connection as if the
+	 * peer had connected to us: the peer (an attach agent) lists and imports
+	 * it, then its vhci_hcd runs URBs over the same connection. The device
+	 * list on this connection shows only busid, and only busid can be
+	 * imported. Resolves with the agent's "address:port" at the first URB
+	 * (the import alone does not say the agent's vhci_hcd took the socket);
+	 * a close before that, or the timeout, rejects.
+	 */
+	push(busid: string, options: PushOptions): Promise<{remote: string}> {
+		if (!this.exports.has(busid)) return Promise.reject(new RangeError(`no device ${busid} is plugged in`))
+		const target = options.host.includes(':') ? `[${options.host}]:${options.port}` : `${options.host}:${options.port}`
+		const timeoutMs = options.timeoutMs ?? 10_000
+		return new Promise((resolve, reject) => {
+			let imported = false
+			let settled = false
+			const fail = (error: PushError): void => {
+				if (settled) return
+				settled = true
+				clearTimeout(timer)
+				reject(error)
+			}
+			const socket = net.connect({host: options.host, port: options.port})
+			const timer = setTimeout(() => {
+				fail(new PushError(`${target}: no import within ${timeoutMs} ms`, 'REFUSED'))
+				socket.destroy()
+			}, timeoutMs)
+			socket.once('error', (err) => fail(new PushError(`${target}: ${err.message}`, 'UNREACHABLE')))
+			socket.once('connect', () => {
+				this.logger.info(`vusb: pushing ${busid} to ${target}`)
+				const connection = new Connection(socket, this, this.logger, {
+					busid,
+					onImported: () => {
+						imported = true
+					},
+					onRunning: () => {
+						if (settled) return
+						settled = true
+						clearTimeout(timer)
+						resolve({remote: target})
+					},
+					onClosed: (reason) => {
+						if (settled) options.onClosed?.(reason)
+						else if (imported) fail(new PushError(`${target} imported ${busid} but closed the connection before its first URB (${reason}; see its log)`, 'REFUSED'))
+						else fail(new PushError(`${target} closed the connection before importing ${busid} (${reason}; see its log)`, 'REFUSED'))
+					},
+				})
+				this.connections.add(connection)
+				socket.once('close', () => this.connections.delete(connection))
+			})
+		})
+	}
+
 	get connectionCount(): number {
 		return this.connections.size
 	}
@@ -180,9 +262,9 @@ export class UsbipServer {
 
 	// ---- called by connections ---------------------------------------------------
 
-	/** @internal */
-	devlist(): DevlistEntry[] {
-		return [...this.exports.values()].map((e) => ({
+	/** @internal Every device, or only `busid` (a pushed connection offers one). */
+	devlist(busid?: string): DevlistEntry[] {
+		return [...this.exports.values()].filter((e) => busid === undefined || e.busid === busid).map((e) => ({
 			device: deviceInfo(e),
 			interfaces: e.device.interfaceSummaries().map((i) => ({
 				interfaceClass: i.interfaceClass,
@@ -237,25 +319,31 @@ class Connection {
 	private readonly parser: UsbipStreamParser
 	private entry: ExportEntry | undefined
 	private closed = false
+	private closeReason = 'closed by the peer'
 
 	constructor(
 		private readonly socket: net.Socket,
 		private readonly server: UsbipServer,
 		private readonly logger: VusbLogger,
+		private readonly push?: PushRole,
 	) {
 		this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`
 		this.parser = new UsbipStreamParser({role: 'server', maxTransferLength: server.maxTransferLength})
 		// URB round trips are latency bound: never wait to coalesce small writes.
 		socket.setNoDelay(true)
 		socket.on('data', (chunk: Buffer) => this.receive(chunk))
-		socket.on('error', (err) => this.logger.debug(`vusb: ${this.remote}: socket error: ${err.message}`))
+		socket.on('error', (err) => {
+			this.closeReason = err.message
+			this.logger.debug(`vusb: ${this.remote}: socket error: ${err.message}`)
+		})
 		socket.on('close', () => this.teardown())
 		this.logger.debug(`vusb: connection from ${this.remote}`)
 	}
 
 	close(reason: string): void {
 		if (this.closed) return
-		this.logger.info(`vusb: closing connection from ${this.remote}: ${reason}`)
+		this.logger.info(`vusb: closing connection ${this.push ? 'to' : 'from'} ${this.remote}: ${reason}`)
+		this.closeReason = reason
 		this.teardown()
 		this.socket.destroy()
 	}
@@ -268,6 +356,7 @@ class Connection {
 			this.server.release(this.entry, this)
 			this.entry = undefined
 		}
+		this.push?.onClosed(this.closeReason)
 	}
 
 	private receive(chunk: Buffer): void {
@@ -307,24 +396,29 @@ class Connection {
 	private handle(message: UsbipMessage): void {
 		switch (message.kind) {
 			case 'OP_REQ_DEVLIST':
-				this.send({kind: 'OP_REP_DEVLIST', version: USBIP_VERSION, status: OpStatus.OK, devices: this.server.devlist()})
+				this.send({kind: 'OP_REP_DEVLIST', version: USBIP_VERSION, status: OpStatus.OK, devices: this.server.devlist(this.push?.busid)})
 				return
 			case 'OP_REQ_IMPORT': {
-				const {status, entry} = this.server.claim(message.busid, this)
+				// A pushed connection offers its one device and nothing else.
+				const {status, entry} =
+					this.push && message.busid !== this.push.busid ? {status: OpStatus.NODEV, entry: undefined} : this.server.claim(message.busid, this)
 				if (!entry) {
 					this.logger.info(`vusb: ${this.remote}: import of ${message.busid} refused (status ${status})`)
 					this.send({kind: 'OP_REP_IMPORT', version: USBIP_VERSION, status})
-					this.closed = true
+					this.closeReason = `import of ${message.busid} refused (status ${status})`
+					this.teardown()
 					this.socket.end()
 					return
 				}
 				this.entry = entry
 				this.logger.info(`vusb: ${entry.busid} imported by ${this.remote}`)
 				this.send({kind: 'OP_REP_IMPORT', version: USBIP_VERSION, status: OpStatus.OK, device: deviceInfo(entry)})
+				this.push?.onImported()
 				return
 			}
 			case 'CMD_SUBMIT':
 				this.submit(message)
+				this.push?.onRunning()
 				return
 			case 'CMD_UNLINK':
 				this.unlink(message)
