@@ -53,8 +53,25 @@ describe('vusb commands without a server', () => {
 		assert.match(r.stderr, /unknown function "rndis"/)
 	})
 
-	it('attach refuses a malformed busid (exit 2)', () => {
+	it('attach refuses a malformed busid (exit 2), BUSID with --listen, and a bad --listen', () => {
 		assert.equal(usbvnet(['vusb', 'attach', 'usb0']).status, 2)
+		assert.match(usbvnet(['vusb', 'attach', '1-1', '--listen', '3250']).stderr, /either BUSID or --listen/)
+		assert.equal(usbvnet(['vusb', 'attach', '--listen', 'nowhere']).status, 2)
+		assert.equal(usbvnet(['vusb', 'attach']).status, 2)
+	})
+
+	it('plug checks --to and the device file before asking anyone', () => {
+		const r = usbvnet(['vusb', 'plug', join(devices, 'kbd.json'), '--to', '127.0.0.1', '--control', join(work, 'none.sock')])
+		assert.equal(r.status, 2)
+		assert.match(r.stderr, /HOST:PORT/)
+		assert.equal(usbvnet(['vusb', 'plug', join(work, 'missing.json'), '--to', '127.0.0.1:3250', '--control', join(work, 'none.sock')]).status, 3)
+		assert.equal(usbvnet(['vusb', 'plug', join(devices, 'kbd.json'), '--to', '127.0.0.1:3250', '--control', join(work, 'none.sock')]).status, 4)
+	})
+
+	it('type refuses characters without a key before asking anyone (exit 2)', () => {
+		const r = usbvnet(['vusb', 'type', '1-1', 'na\u00efve', '--control', join(work, 'none.sock')])
+		assert.equal(r.status, 2)
+		assert.match(r.stderr, /no US keyboard key types "\u00ef"/)
 	})
 
 	it('serve refuses an invalid device file with 3, naming the problem', () => {
