@@ -73,7 +73,7 @@ cli-test: cli
 
 # ---- test/vm: the QEMU lab ------------------------------------------------------
 # Small C programs the scenarios run in the guest (it shares this root).
-VM_TOOLS := $(BUILD)/vm/tools/ioctl-test $(BUILD)/vm/tools/dhcp-send
+VM_TOOLS := $(BUILD)/vm/tools/ioctl-test $(BUILD)/vm/tools/dhcp-send $(BUILD)/vm/tools/input-read
 $(BUILD)/vm/tools/%: test/vm/tools/%.c linux-module/uapi/usbvnet.h
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu99 -O2 -Wall -Wextra -Werror -Ilinux-module/uapi -o $@ $<

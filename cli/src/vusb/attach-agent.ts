@@ -221,6 +221,9 @@ export class AttachAgent {
 				vendorId: hex(device.idVendor),
 				productId: hex(device.idProduct),
 			}
+			// A port freed and taken again between two looks (set re-pushes fast): the old device left it.
+			const before = this.attached.get(vhciPort)
+			if (before) this.options.onDetached?.(before)
 			this.attached.set(vhciPort, attachment)
 			this.options.onAttached?.(attachment)
 		} catch (error) {
