@@ -7,10 +7,13 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../vm/lib/vm.sh"
 vm_setup && vm_initramfs || exit 1
 status=0
-(($#)) || set -- "$here/bridge-throughput.sh" "$here/dhcp-rate.sh" "$here/dhcp-cable-in.sh"
+(($#)) || set -- "$here/bridge-throughput.sh" "$here/many-throughput.sh" "$here/dhcp-rate.sh" \
+	"$here/dhcp-cable-in.sh"
 for b in "$@"; do
 	name=bench-$(basename "$b" .sh)
-	VM_TIMEOUT=${VM_TIMEOUT:-900} vm_run "$name" "bash $(printf %q "test/bench/$(basename "$b")")" || status=1
+	# A benchmark's "# vm-timeout: SECS" header line, else 900 s.
+	timeout=$(sed -n 's/^# vm-timeout: *//p' "$b" | head -n 1)
+	VM_TIMEOUT=${VM_TIMEOUT:-${timeout:-900}} vm_run "$name" "bash $(printf %q "test/bench/$(basename "$b")")" || status=1
 	cat "$VM_RUN_DIR/output.log" 2>/dev/null | grep -v '^lab: '
 	((status == 0)) || vm_console_tail 30
 done
