@@ -10,7 +10,9 @@
 #include <linux/skbuff.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
+#include <linux/timer.h>
 #include <linux/uaccess.h>
+#include <net/sch_generic.h>
 
 #include "usbvnet_priv.h"
 
@@ -90,8 +92,119 @@ static struct sk_buff *usbvnet_dhcp_answer(struct usbvnet *vn, struct sk_buff *s
 }
 
 /*
+ * A reply for a lower that cannot send yet. A device's first DISCOVER often
+ * arrives the moment the host side opens, before the lower's carrier (a
+ * CDC notification on another endpoint) is up and its qdisc attached:
+ * dev_queue_xmit would drop the reply there, and the client would only
+ * retransmit after its own timeout (seconds). So the reply waits, checked
+ * every USBVNET_DHCP_DEFER_MS, for at most USBVNET_DHCP_DEFER_TRIES tries.
+ * Each holds its lower; the module's exit cancels what is left.
+ */
+#define USBVNET_DHCP_DEFER_MS		5
+#define USBVNET_DHCP_DEFER_TRIES	400	/* 2 s */
+#define USBVNET_DHCP_DEFER_MAX		64	/* replies waiting at once, all instances */
+
+struct usbvnet_dhcp_deferred {
+	struct timer_list timer;
+	struct list_head list;		/* on deferred_list; empty once taken off */
+	struct sk_buff *skb;		/* skb->dev: the lower, held */
+	netdevice_tracker tracker;
+	unsigned int tries;
+};
+
+static LIST_HEAD(deferred_list);
+static DEFINE_SPINLOCK(deferred_lock);
+static unsigned int deferred_count;
+
+static bool usbvnet_dhcp_can_send(const struct net_device *lower)
+{
+	return netif_running(lower) && !qdisc_tx_is_noop(lower);
+}
+
+static bool usbvnet_dhcp_lower_gone(const struct net_device *lower)
+{
+	return READ_ONCE(lower->reg_state) != NETREG_REGISTERED || !netif_running(lower);
+}
+
+static void usbvnet_dhcp_retry(struct timer_list *t)
+{
+	struct usbvnet_dhcp_deferred *d = from_timer(d, t, timer);
+	struct net_device *lower = d->skb->dev;
+	bool send;
+
+	spin_lock_bh(&deferred_lock);
+	if (list_empty(&d->list)) {	/* the module's exit took it */
+		spin_unlock_bh(&deferred_lock);
+		return;
+	}
+	send = usbvnet_dhcp_can_send(lower);
+	if (!send && !usbvnet_dhcp_lower_gone(lower) && ++d->tries < USBVNET_DHCP_DEFER_TRIES) {
+		mod_timer(&d->timer, jiffies + msecs_to_jiffies(USBVNET_DHCP_DEFER_MS));
+		spin_unlock_bh(&deferred_lock);
+		return;
+	}
+	list_del_init(&d->list);
+	deferred_count--;
+	spin_unlock_bh(&deferred_lock);
+
+	if (send)
+		dev_queue_xmit(d->skb);
+	else
+		kfree_skb(d->skb);
+	netdev_put(lower, &d->tracker);
+	kfree(d);
+}
+
+/* Takes reply (reply->dev set) to send later; false if it cannot wait. */
+static bool usbvnet_dhcp_defer(struct sk_buff *reply)
+{
+	struct usbvnet_dhcp_deferred *d = kzalloc(sizeof(*d), GFP_ATOMIC);
+
+	if (!d)
+		return false;
+	d->skb = reply;
+	timer_setup(&d->timer, usbvnet_dhcp_retry, 0);
+	spin_lock_bh(&deferred_lock);
+	if (deferred_count >= USBVNET_DHCP_DEFER_MAX) {
+		spin_unlock_bh(&deferred_lock);
+		kfree(d);
+		return false;
+	}
+	deferred_count++;
+	netdev_hold(reply->dev, &d->tracker, GFP_ATOMIC);
+	list_add_tail(&d->list, &deferred_list);
+	mod_timer(&d->timer, jiffies + msecs_to_jiffies(USBVNET_DHCP_DEFER_MS));
+	spin_unlock_bh(&deferred_lock);
+	return true;
+}
+
+/* Module exit: drops the replies still waiting. */
+void usbvnet_dhcp_uninit(void)
+{
+	struct usbvnet_dhcp_deferred *d;
+
+	for (;;) {
+		spin_lock_bh(&deferred_lock);
+		d = list_first_entry_or_null(&deferred_list, struct usbvnet_dhcp_deferred, list);
+		if (d) {
+			list_del_init(&d->list);
+			deferred_count--;
+		}
+		spin_unlock_bh(&deferred_lock);
+		if (!d)
+			return;
+		/* A running callback sees the entry off the list and leaves it. */
+		del_timer_sync(&d->timer);
+		netdev_put(d->skb->dev, &d->tracker);
+		kfree_skb(d->skb);
+		kfree(d);
+	}
+}
+
+/*
  * A frame from a slot's device (skb->data past the Ethernet header). True
- * if the server took it; its answer goes back to the same slot.
+ * if the server took it; its answer goes back to the same slot, at once or
+ * as soon as the slot's lower can send.
  */
 bool usbvnet_dhcp_from_slot(struct usbvnet *vn, struct usbvnet_port *port, struct sk_buff *skb)
 {
@@ -106,6 +219,8 @@ bool usbvnet_dhcp_from_slot(struct usbvnet *vn, struct usbvnet_port *port, struc
 		return true;
 	len = reply->len;
 	reply->dev = port->lower;
+	if (unlikely(!usbvnet_dhcp_can_send(port->lower)) && usbvnet_dhcp_defer(reply))
+		return true;
 	if (dev_queue_xmit(reply) == NET_XMIT_SUCCESS)
 		usbvnet_count_tx(port->stats, len);
 	else

@@ -100,6 +100,7 @@ netdev_tx_t usbvnet_port_xmit(struct usbvnet *vn, struct sk_buff *skb);
 
 /* dhcp.c */
 void usbvnet_dhcp_setup(struct usbvnet *vn, bool enabled);
+void usbvnet_dhcp_uninit(void);
 bool usbvnet_dhcp_from_slot(struct usbvnet *vn, struct usbvnet_port *port, struct sk_buff *skb);
 bool usbvnet_dhcp_from_host(struct usbvnet *vn, struct sk_buff *skb);
 void usbvnet_dhcp_slot_gone(struct usbvnet *vn, u32 slot);
