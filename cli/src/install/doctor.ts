@@ -34,14 +34,26 @@ const fail = (detail: string, fix: string): Outcome => ({status: 'fail', detail,
 
 const REINSTALL = 'usbvnet install'
 
-/** What modinfo says of the module the layout's kernel would load: its file and srcversion. */
-function installedModule(layout: Layout): {file: string; srcversion: string} | undefined {
+/** The file of the module the layout's kernel would load, as modinfo finds it (through depmod's index). */
+function installedModule(layout: Layout): string | undefined {
 	const base = isLiveRoot(layout) ? [] : ['-b', layout.root]
 	const result = run('modinfo', [...base, '-k', layout.kernel, '-F', 'filename', MODULE_NAME])
-	if (result.status !== 0) return undefined
-	const file = result.stdout.trim().split('\n')[0] ?? ''
-	const srcversion = run('modinfo', [...base, '-k', layout.kernel, '-F', 'srcversion', MODULE_NAME]).stdout.trim()
-	return {file, srcversion}
+	return result.status === 0 ? result.stdout.trim().split('\n')[0] : undefined
+}
+
+/**
+ * Whether the loaded module is the installed file: its GNU build ID note (in
+ * sysfs) appears in the file. Debian builds without CONFIG_MODULE_SRCVERSION_ALL,
+ * so srcversion is not there to compare.
+ */
+function sameBuild(file: string): Outcome {
+	const notePath = `/sys/module/${MODULE_NAME}/notes/.note.gnu.build-id`
+	if (!existsSync(notePath)) return skip('the loaded module has no build ID to compare')
+	if (!file.endsWith('.ko')) return skip(`cannot compare with a compressed module (${file})`)
+	const note = readFileSync(notePath)
+	const id = note.subarray(Math.max(0, note.length - 20)).toString('hex')
+	if (readFileSync(file).includes(note)) return ok(`the loaded module is ${file} (build ID ${id})`)
+	return fail(`the loaded module (build ID ${id}) is not ${file}`, `rmmod ${MODULE_NAME} && modprobe ${MODULE_NAME} (or reboot)`)
 }
 
 function managedFile(layout: Layout, path: string, content: string, what: string): Outcome {
@@ -69,7 +81,7 @@ export function runChecks(layout: Layout): CheckReport[] {
 	const installed = installedModule(layout)
 	check('module', () =>
 		installed
-			? ok(`${installed.file} for ${layout.kernel}`)
+			? ok(`${installed} for ${layout.kernel}`)
 			: fail(`no ${MODULE_NAME} module for kernel ${layout.kernel}`, `${REINSTALL} (DKMS builds it; needs linux-headers-${layout.kernel})`),
 	)
 
@@ -95,12 +107,7 @@ export function runChecks(layout: Layout): CheckReport[] {
 
 	check('version', () => {
 		if (!loaded || !installed) return skip(loaded ? 'no installed module to compare with' : 'the module is not loaded')
-		const running = readFileSync(`/sys/module/${MODULE_NAME}/srcversion`, 'utf8').trim()
-		if (installed.srcversion === '' || running === installed.srcversion) return ok(`the loaded module is the installed one (srcversion ${running})`)
-		return fail(
-			`the loaded module (srcversion ${running}) is not the installed one (${installed.srcversion}, ${installed.file})`,
-			`rmmod ${MODULE_NAME} && modprobe ${MODULE_NAME} (or reboot)`,
-		)
+		return sameBuild(installed)
 	})
 
 	check('dkms', () => {
