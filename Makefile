@@ -16,7 +16,7 @@ CORE_TESTS := $(patsubst core/test/%.c,$(BUILD)/core-test/%,$(wildcard core/test
 CORE_CFLAGS := -std=c99 -O2 -g -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	-fsanitize=address,undefined -fno-omit-frame-pointer -Icore
 
-.PHONY: all deps module module-check iproute2-plugin core-test core-portable cli cli-test \
+.PHONY: all deps module module-check iproute2-plugin core-test core-portable cli cli-test install-dkms-test \
 	vm-test test demo bench fuzz clean
 
 all: module iproute2-plugin cli
@@ -71,6 +71,10 @@ cli:
 cli-test: cli
 	@bash test/unit/run-cli-tests.sh
 
+# usbvnet install's DKMS steps for real, into a root of its own (two module builds).
+install-dkms-test: cli
+	@KVER=$(KVER) bash test/install/dkms-host.sh
+
 # ---- test/vm: the QEMU lab ------------------------------------------------------
 # Small C programs the scenarios run in the guest (it shares this root).
 VM_TOOLS := $(BUILD)/vm/tools/ioctl-test $(BUILD)/vm/tools/dhcp-send $(BUILD)/vm/tools/input-read
@@ -95,6 +99,7 @@ test: deps
 		'core-fuzz:bash core/fuzz/run.sh 20' \
 		'module-build:$(MAKE) -s module-check' \
 		'cli-unit:$(MAKE) -s cli-test' \
+		'install-dkms:$(MAKE) -s install-dkms-test' \
 		'vm:$(MAKE) -s vm-test'
 
 demo: deps module cli
