@@ -49,7 +49,7 @@ export function unitCommands(layout: Layout): UnitCommands {
 		startPre: [['/sbin/modprobe', MODULE_NAME]],
 		start: [
 			[...usbvnet, 'config', 'apply', layout.at.config],
-			[...usbvnet, 'leases', 'restore'],
+			[...usbvnet, 'leases', 'restore', '--missing-ok'],
 		],
 		stop: [[...usbvnet, 'leases', 'save']],
 	}
@@ -76,7 +76,8 @@ export function unitFile(layout: Layout): string {
 		'StateDirectory=usbvnet',
 		...commands.startPre.map((words) => line('ExecStartPre', words)),
 		line('ExecStart', apply),
-		'# "-": no leases saved yet (first boot) or none that fit the configuration is not a failure.',
+		// A failed start leaves the unit inactive, and then ExecStop (leases save) never runs.
+		'# "-": leases that no longer fit the configuration do not fail the unit (its stop saves the new ones).',
 		line('ExecStart', restore, '-'),
 		...commands.stop.map((words) => line('ExecStop', words)),
 		'',

@@ -80,7 +80,7 @@ describe('install files', () => {
 		assert.match(unit, /^RemainAfterExit=yes$/m)
 		assert.match(unit, /^ExecStartPre=\/sbin\/modprobe usbvnet$/m)
 		assert.match(unit, /^ExecStart=\/usr\/bin\/node "\/opt\/my pkg\/cli\/bin\/run.js" config apply \/etc\/usbvnet\/config.json$/m)
-		assert.match(unit, /^ExecStart=-\/usr\/bin\/node "\/opt\/my pkg\/cli\/bin\/run.js" leases restore$/m)
+		assert.match(unit, /^ExecStart=-\/usr\/bin\/node "\/opt\/my pkg\/cli\/bin\/run.js" leases restore --missing-ok$/m)
 		assert.match(unit, /^ExecStop=\/usr\/bin\/node "\/opt\/my pkg\/cli\/bin\/run.js" leases save$/m)
 		assert.match(unit, /^WantedBy=multi-user.target$/m)
 		assert.deepEqual(unitCommands(layout).stop, [['/usr/bin/node', '/opt/my pkg/cli/bin/run.js', 'leases', 'save']])
