@@ -211,8 +211,7 @@ function stateDirStep(layout: Layout): Step {
 		run() {
 			const host = onHost(layout, layout.at.stateDir)
 			if (existsSync(host)) return already(layout.at.stateDir)
-			writeFile(layout, `${layout.at.stateDir}/.keep`, '')
-			removeFile(layout, `${layout.at.stateDir}/.keep`)
+			mkdirSync(host, {recursive: true, mode: 0o755})
 			return done(`${layout.at.stateDir} created (leases are saved there)`)
 		},
 	}
