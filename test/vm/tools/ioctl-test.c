@@ -117,10 +117,11 @@ static int print_slot(const char *arg)
 	}
 	printf("slot=%u\nin_use=%u\nlower=%s\ndriver=%s\nvendor=%04x\nproduct=%04x\n"
 	       "serial=%s\nbusid=%s\nlearned=%u\nrx_packets=%llu\ntx_packets=%llu\n"
-	       "spoof_drops=%llu\npurged=%llu\n",
+	       "spoof_drops=%llu\npurged=%llu\nrx_dropped=%llu\ntx_dropped=%llu\n",
 	       s.slot, s.in_use, s.lower, s.driver, s.vendor, s.product, s.serial, s.busid,
 	       s.learned, (unsigned long long)s.rx_packets, (unsigned long long)s.tx_packets,
-	       (unsigned long long)s.spoof_drops, (unsigned long long)s.purged);
+	       (unsigned long long)s.spoof_drops, (unsigned long long)s.purged,
+	       (unsigned long long)s.rx_dropped, (unsigned long long)s.tx_dropped);
 	return 0;
 }
 
