@@ -4,6 +4,7 @@
  * one line on stderr or, with --json, as {"error": {...}} on stdout.
  */
 import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
+import {DEFAULT_MANAGED_DIR} from './config/types.js'
 import {ExitCode, UsbvnetError} from './errors.js'
 import {configureLogging, log} from './log.js'
 import {checkInterfaceName} from './names.js'
@@ -20,6 +21,14 @@ export const instanceFlag = Flags.string({
 	async parse(input) {
 		return input === '' ? '' : checkInterfaceName(input, 'instance')
 	},
+})
+
+/** --managed-dir, for the commands that layer managed profiles over a configuration. */
+export const managedDirFlag = Flags.string({
+	description: 'directory of the managed profiles (MDM), which lock the settings they make',
+	default: DEFAULT_MANAGED_DIR,
+	env: 'USBVNET_MANAGED_DIR',
+	helpValue: 'DIR',
 })
 
 interface JsonError {

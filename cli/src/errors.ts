@@ -8,7 +8,8 @@
  *   0  success
  *   1  unexpected internal error (a bug: please report it)
  *   2  usage error: unknown flag, missing or malformed argument
- *   3  configuration invalid: unreadable file, bad JSON, schema violation
+ *   3  configuration invalid: unreadable file, bad JSON, schema violation;
+ *      a managed profile invalid or conflicting, or a locked setting changed
  *   4  module not loaded: no /dev/usbvnet
  *   5  permission denied: changes need root (CAP_NET_ADMIN)
  *   6  no such usbvnet instance or network device

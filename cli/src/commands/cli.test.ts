@@ -59,14 +59,14 @@ after(() => {
 })
 
 describe('usbvnet help', () => {
-	const commands = ['status', 'slots', 'attach', 'detach', 'config validate', 'config show', 'config apply', 'config diff']
+	const commands = ['status', 'slots', 'attach', 'detach', 'config validate', 'config show', 'config apply', 'config diff', 'config import-profile']
 
 	it('lists every command and the config topic', () => {
 		const run = usbvnet(['--help'])
 		assert.equal(run.status, 0, run.stderr)
 		for (const command of ['status', 'slots', 'attach', 'detach', 'config']) assert.match(run.stdout, new RegExp(`\\n  ${command} `), command)
 		const topic = usbvnet(['config', '--help'])
-		for (const command of ['validate', 'show', 'apply', 'diff']) assert.match(topic.stdout, new RegExp(`\\n  config ${command} `), command)
+		for (const command of ['validate', 'show', 'apply', 'diff', 'import-profile']) assert.match(topic.stdout, new RegExp(`\\n  config ${command} `), command)
 	})
 
 	for (const command of commands) {

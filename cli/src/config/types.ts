@@ -43,3 +43,6 @@ export interface CompleteConfig {
 export const CONFIG_KEYS = ['mac', 'mode', 'autoAttach', 'drivers', 'rules'] as const satisfies readonly (keyof CompleteConfig)[]
 
 export const DEFAULT_CONFIG_PATH = '/etc/usbvnet/config.json'
+
+/** Managed profiles (MDM), layered over the configuration: see profiles.ts. */
+export const DEFAULT_MANAGED_DIR = '/etc/usbvnet/managed.d'

@@ -1,7 +1,8 @@
 # 50-cli: the usbvnet command (cli/, built by "make cli") against the real
 # module: status, slots, attach, detach and config validate|show|diff|apply,
 # their --json output and exit codes; what they report matches sysfs, and
-# what they set takes effect on real USB devices.
+# what they set takes effect on real USB devices; a managed profile locks a
+# setting.
 #
 #   host netns                                   dev-* netns
 #   ┌──────────────────────────────────┐         ┌──────────────────────┐
@@ -140,7 +141,7 @@ save config apply "$work/good.json"
 check "config apply --json: 4 changes applied" test "$(q '[.applied, (.changes | length)]')" = '[true,4]'
 check "the MAC took effect" test "$(sysfs usbvnet0/address)" = 02:12:34:56:78:9a
 save config show
-check "config show equals the file applied" test "$(jq -cS . "$work/last.json")" = "$(jq -cS . "$work/good.json")"
+check "config show equals the file applied" test "$(jq -cS 'del(.managed)' "$work/last.json")" = "$(jq -cS . "$work/good.json")"
 save config apply "$work/good.json"
 check "config apply again: nothing to apply" test "$(q '[.applied, (.changes | length)]')" = '[false,0]'
 save status
@@ -149,6 +150,24 @@ echo '{"mode": "bridge"}' >"$work/mode.json"
 check "apply a file with only mode" usbvnet_cli config apply "$work/mode.json"
 save config show
 check "mode changed, the rest kept" test "$(q '[.mode, .mac, (.rules | length), .drivers]')" = '["bridge","02:12:34:56:78:9a",1,["cdc_ether","cdc_ncm"]]'
+
+# 6b. A managed profile (MDM) locks the mode: a local file changing it is
+# refused and changes nothing; one leaving it alone applies, with the
+# profile's mode; config show marks the locked key.
+managed=$work/managed.d
+mkdir -p "$managed"
+echo '{"mode": "private"}' >"$managed/10-fleet.json"
+echo '{"mode": "bridge", "mac": "02:12:34:56:78:9b"}' >"$work/local-bad.json"
+check "config apply changing a locked key exits with 3, naming key and profile" \
+	fails_with 3 "\$.mode: locked to \"private\" by $managed/10-fleet.json; the file sets \"bridge\"" \
+	config apply "$work/local-bad.json" --managed-dir "$managed"
+check "the refused apply changed nothing" test "$(sysfs usbvnet0/address)" = 02:12:34:56:78:9a
+echo '{"mac": "02:12:34:56:78:9b"}' >"$work/local-ok.json"
+check "config apply of a file leaving the locked key alone" usbvnet_cli config apply "$work/local-ok.json" --managed-dir "$managed"
+save config show --managed-dir "$managed"
+check "config show: the profile's mode and the file's MAC in effect" test "$(q '"\(.mode) \(.mac)"')" = "private 02:12:34:56:78:9b"
+check "config show --json: \$.mode locked by the profile, in effect" \
+	test "$(q '.managed')" = "[{\"path\":\"\$.mode\",\"profile\":\"$managed/10-fleet.json\",\"value\":\"private\",\"inEffect\":true}]"
 
 # 7. The rules and drivers applied decide what attaches automatically.
 usbvnet_cli detach "$e1" >/dev/null 2>&1

@@ -1,8 +1,9 @@
 import {Args, Flags} from '@oclif/core'
-import {UsbvnetCommand, instanceFlag} from '../../base-command.js'
+import {UsbvnetCommand, instanceFlag, managedDirFlag} from '../../base-command.js'
 import {applyPlan, planConfig} from '../../config/apply.js'
 import {formatChanges, type ConfigChange} from '../../config/diff.js'
-import {loadConfigFile} from '../../config/load.js'
+import {STDIN_PATH, loadConfigFile} from '../../config/load.js'
+import {effectiveConfig, loadManagedLayer, markLockedLines} from '../../config/profiles.js'
 import {DEFAULT_CONFIG_PATH, type CompleteConfig} from '../../config/types.js'
 import {withDevice} from '../../driver/device.js'
 
@@ -14,19 +15,26 @@ export interface ApplyResult {
 	applied: boolean
 	changes: ConfigChange[]
 	config: CompleteConfig
+	/** The managed profiles layered over the file, in name order. */
+	profiles: string[]
 }
 
 export default class ConfigApply extends UsbvnetCommand<typeof ConfigApply> {
 	static override summary = 'Validate a configuration file and apply it to the driver in one step.'
 	static override description = `The whole file is validated first, then the changes are shown and committed
 with a single request: the driver takes all of them or, refusing, none.
-Keys the file leaves out keep their current value. Needs root (CAP_NET_ADMIN)
-unless --dry-run. Exit codes: 3 invalid file, 4 module not loaded, 5 not root,
-6 no such instance, 8 refused by the driver (nothing changed).`
+Keys the file leaves out keep their current value. The managed profiles
+(--managed-dir) are layered over the file and lock what they set: a file
+changing a locked setting is refused, naming the setting and the profile.
+Needs root (CAP_NET_ADMIN) unless --dry-run. Exit codes: 3 invalid file or
+profile, conflicting profiles, or a locked setting changed (nothing applied),
+4 module not loaded, 5 not root, 6 no such instance, 8 refused by the driver
+(nothing changed).`
 	static override examples = [
 		{description: 'Apply /etc/usbvnet/config.json:', command: '<%= config.bin %> <%= command.id %>'},
 		{description: 'See what a file would change, changing nothing:', command: '<%= config.bin %> <%= command.id %> new.json --dry-run'},
 		{description: 'From an installer, with a machine-readable result:', command: '<%= config.bin %> <%= command.id %> /etc/usbvnet/config.json --json'},
+		{description: 'With the managed profiles of another directory:', command: '<%= config.bin %> <%= command.id %> new.json --managed-dir ./managed.d'},
 	]
 	static override enableJsonFlag = true
 	static override args = {
@@ -34,6 +42,7 @@ unless --dry-run. Exit codes: 3 invalid file, 4 module not loaded, 5 not root,
 	}
 	static override flags = {
 		instance: instanceFlag,
+		'managed-dir': managedDirFlag,
 		'dry-run': Flags.boolean({char: 'n', description: 'validate and show the changes, but apply nothing'}),
 	}
 
@@ -41,15 +50,19 @@ unless --dry-run. Exit codes: 3 invalid file, 4 module not loaded, 5 not root,
 		const {file} = this.args
 		const dryRun = this.flags['dry-run']
 		const instance = this.flags.instance
-		const config = loadConfigFile(file)
+		const layer = loadManagedLayer(this.flags['managed-dir'])
+		const config = effectiveConfig(loadConfigFile(file), file === STDIN_PATH ? '<stdin>' : file, layer)
+		const profiles = layer.profiles.map((profile) => profile.path)
 		return withDevice(dryRun ? 'query' : 'change', (device) => {
 			const plan = planConfig(device, instance, config, file)
-			const result = {instance: plan.instance, file, dryRun, applied: false, changes: plan.changes, config: plan.desired}
+			const result = {instance: plan.instance, file, dryRun, applied: false, changes: plan.changes, config: plan.desired, profiles}
+			if (profiles.length > 0) this.log(`with the managed profiles ${profiles.join(', ')}`)
 			if (plan.changes.length === 0) {
 				this.log(`${plan.instance} already matches ${file}: nothing to apply`)
 				return result
 			}
-			this.log(formatChanges(plan.changes).join('\n'))
+			const paths = plan.changes.map((change) => change.path)
+			this.log(markLockedLines(formatChanges(plan.changes), paths, layer).join('\n'))
 			if (dryRun) {
 				this.log(`dry run: ${plan.changes.length} change(s) not applied`)
 				return result
