@@ -23,10 +23,9 @@ import {closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmS
 import {basename, join} from 'node:path'
 import {ExitCode, UsageError, UsbvnetError} from '../errors.js'
 import {ConfigFileError} from './errors.js'
-import {STDIN_PATH} from './load.js'
+import {STDIN_PATH, loadConfigFile} from './load.js'
 import {PlistError, parsePlistFile, plistToJson, type PlistValue} from './plist.js'
 import {layerProfiles, profileFiles, type ManagedProfile} from './profiles.js'
-import {loadConfigFile} from './load.js'
 import type {UsbvnetConfig} from './types.js'
 import {validateConfig} from './validate.js'
 
