@@ -9,7 +9,7 @@ packages=(
 	linux-headers-amd64 linux-image-amd64
 	qemu-system-x86 busybox-static udhcpc
 	iproute2 iputils-ping iperf3 dnsmasq-base kea-admin
-	usbip nodejs npm
+	usbip jq nodejs npm
 )
 
 missing=()
