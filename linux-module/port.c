@@ -285,7 +285,13 @@ int usbvnet_port_attach(struct usbvnet *vn, struct net_device *lower, u32 wanted
 
 	slot = uvn_slots_take(&vn->slots, port->id.serial, wanted);
 	if (slot < 0) {
-		err = usbvnet_errno(slot);
+		/* EBUSY already says "this netdev is busy": a taken slot is its own error. */
+		if (slot == -UVN_EBUSY) {
+			NL_SET_ERR_MSG(extack, "the wanted slot is taken");
+			err = -EADDRINUSE;
+		} else {
+			err = usbvnet_errno(slot);
+		}
 		goto err_free_stats;
 	}
 	port->slot = slot;

@@ -212,7 +212,8 @@ enum {
  *   SET_CONFIG: EINVAL for any bad field (nothing is applied); errors of
  *     changing the MAC (EADDRNOTAVAIL, EBUSY).
  *   ATTACH: ENODEV (no such netdev), EBUSY (the netdev is already attached,
- *     bridged or bonded, or the wanted slot is taken), ENOSPC (no free slot),
+ *     bridged or bonded), EADDRINUSE (the wanted slot is taken by another
+ *     device), ENOSPC (no free slot),
  *     ELOOP (a usbvnet interface), EXDEV (another namespace), EINVAL (not
  *     Ethernet). slot = USBVNET_ANY_SLOT takes the slot this device's USB
  *     serial held before if free, else the lowest free slot no absent device

@@ -100,10 +100,10 @@ export class UsbvnetDevice {
 	 */
 	attach(instance: string, lower: string, slot: number = USBVNET_ANY_SLOT): number {
 		const argument = encodeAttach({ifname: instance, lower, slot})
-		const taken = slot === USBVNET_ANY_SLOT ? '' : `, or slot ${slot} is taken`
 		this.request('USBVNET_IOC_ATTACH', argument, instance, {
 			ENODEV: `no usbvnet instance "${instanceLabel(instance)}" or no network device "${lower}"`,
-			EBUSY: `${lower} is already attached, bridged or bonded${taken}`,
+			EBUSY: `${lower} is already attached, bridged or bonded`,
+			EADDRINUSE: `slot ${slot} of ${instanceLabel(instance)} is taken by another device`,
 			ENOSPC: `no free slot for ${lower}: all ${USBVNET_MAX_SLOTS} slots are in use`,
 			ELOOP: `${lower} is a usbvnet interface itself`,
 			EXDEV: `${lower} is in another network namespace`,

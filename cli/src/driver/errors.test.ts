@@ -56,13 +56,17 @@ describe('errno -> typed error, message and exit code', () => {
 		assert.equal(errorForRequest(errno.ENODEV, {...info, instance: 'usbvnet3'}).message, 'no such usbvnet instance "usbvnet3"')
 	})
 
-	it('EBUSY and ENOSPC are busy (exit 7), with what the request explains', () => {
-		const attach: FailureContext = {...info, operation: 'USBVNET_IOC_ATTACH', explain: {EBUSY: 'slot 3 is already taken'}}
+	it('EBUSY, EADDRINUSE and ENOSPC are busy (exit 7), with what the request explains', () => {
+		const attach: FailureContext = {...info, operation: 'USBVNET_IOC_ATTACH', explain: {EBUSY: 'usb0 is already attached, bridged or bonded'}}
 		const busy = errorForRequest(errno.EBUSY, attach)
 		assert.ok(busy instanceof BusyError)
-		assert.equal(busy.message, 'busy: slot 3 is already taken (EBUSY from USBVNET_IOC_ATTACH)')
+		assert.equal(busy.message, 'busy: usb0 is already attached, bridged or bonded (EBUSY from USBVNET_IOC_ATTACH)')
 		assert.equal(busy.exitCode, 7)
 		assert.equal(errorForRequest(errno.ENOSPC, attach).message, 'no free slot on usbvnet0: detach a device first')
+		const taken = errorForRequest(errno.EADDRINUSE, {...attach, explain: {EADDRINUSE: 'slot 3 of usbvnet0 is taken by another device'}})
+		assert.ok(taken instanceof BusyError)
+		assert.equal(taken.message, 'busy: slot 3 of usbvnet0 is taken by another device (EADDRINUSE from USBVNET_IOC_ATTACH)')
+		assert.equal(taken.exitCode, 7)
 	})
 
 	it('EINVAL: the driver refused (exit 8)', () => {

@@ -110,6 +110,7 @@ export function errorForRequest(errno: number, context: FailureContext): DriverE
 		case 'ENODEV':
 			return new NoSuchInstanceError(detail ?? `no such usbvnet instance "${instance}"`, ExitCode.noSuchDevice, errno, op)
 		case 'EBUSY':
+		case 'EADDRINUSE':
 			return new BusyError(`busy: ${detail ?? 'the driver is busy, try again'}${suffix}`, ExitCode.busy, errno, op)
 		case 'ENOSPC':
 			return new BusyError(detail ?? `no free slot on ${instance}: detach a device first`, ExitCode.busy, errno, op)

@@ -80,7 +80,13 @@ dev e1 ip neigh flush all; ip neigh flush dev usbvnet0
 check_wait "ECM device works again with its own MAC" 5 dev e1 ping -c 1 -W 1 192.168.77.1
 
 # 9. Bad ioctls: each a clear errno, state unchanged.
-"$ctl" bad "$e1"
+# A free Ethernet netdev for the attach to a taken slot (EADDRINUSE).
+modprobe veth
+pp ip link add uvt0 type veth peer name uvt1
+"$ctl" bad "$e1" uvt0
+check "the refused attach left the free netdev alone" \
+	bash -c 'l=$(ip link show uvt0) && ! grep -q "master\|SLAVE\|PROMISC" <<<"$l"'
+pp ip link del uvt0
 runuser -u nobody -- "$ctl" info >/dev/null 2>&1 && r=0 || r=$?
 check "unprivileged user can read" test "$r" = 0
 

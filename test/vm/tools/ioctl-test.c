@@ -5,8 +5,11 @@
  * non-zero reserved fields, invalid settings, and writes without
  * CAP_NET_ADMIN. Prints "PASS ioctl: ..." / "FAIL ioctl: ..." lines.
  *
- *   ioctl-test bad [LOWER]    the bad-request checks; LOWER: a netdev
- *                             attached to usbvnet0 (for the EBUSY check)
+ *   ioctl-test bad [LOWER [FREE]]
+ *                             the bad-request checks; LOWER: a netdev
+ *                             attached to usbvnet0 (for the EBUSY check),
+ *                             FREE: an Ethernet netdev not attached (for
+ *                             the EADDRINUSE check: LOWER's slot is taken)
  *
  * It also gives scenarios plain access to the requests before and beside
  * the real CLI:
@@ -334,7 +337,7 @@ static int leases(const char *how, const char *path)
 	return 0;
 }
 
-static int bad_requests(const char *lower);
+static int bad_requests(const char *lower, const char *free_if);
 
 int main(int argc, char **argv)
 {
@@ -364,14 +367,29 @@ int main(int argc, char **argv)
 	if ((!strcmp(cmd, "leases-export") || !strcmp(cmd, "leases-import")) && argc > 2)
 		return leases(cmd, argv[2]);
 	if (!strcmp(cmd, "bad"))
-		return bad_requests(argc > 2 ? argv[2] : "");
+		return bad_requests(argc > 2 ? argv[2] : "", argc > 3 ? argv[3] : "");
 	fprintf(stderr, "usage: ioctl-test info | slot N | mode bridge|private | dhcp |\n"
 			"       dhcp-enable 0|1 | dhcp-reserve KIND VALUE IP | dhcp-set KEY=VALUE... |\n"
-			"       leases | leases-export FILE | leases-import FILE | bad [LOWER]\n");
+			"       leases | leases-export FILE | leases-import FILE | bad [LOWER [FREE]]\n");
 	return 2;
 }
 
-static int bad_requests(const char *lower)
+/* The slot LOWER is attached in, or -1. */
+static int slot_of(const char *lower)
+{
+	struct usbvnet_slot_info si;
+	unsigned int i;
+
+	for (i = 0; i < USBVNET_MAX_SLOTS; i++) {
+		memset(&si, 0, sizeof(si));
+		si.slot = i;
+		if (!ioctl(fd, USBVNET_IOC_SLOT_INFO, &si) && si.in_use && !strcmp(si.lower, lower))
+			return (int)i;
+	}
+	return -1;
+}
+
+static int bad_requests(const char *lower, const char *free_if)
 {
 	struct snapshot before, after;
 	struct usbvnet_config cfg;
@@ -458,6 +476,12 @@ static int bad_requests(const char *lower)
 	if (*lower) {
 		strcpy(at.lower, lower);
 		expect_errno("attach of an attached netdev is EBUSY", USBVNET_IOC_ATTACH, &at, EBUSY);
+		if (*free_if && slot_of(lower) >= 0) {
+			snprintf(at.lower, sizeof(at.lower), "%s", free_if);
+			at.slot = (__u32)slot_of(lower);
+			expect_errno("attach to a taken slot is EADDRINUSE", USBVNET_IOC_ATTACH, &at, EADDRINUSE);
+			at.slot = USBVNET_ANY_SLOT;
+		}
 	}
 	memset(&at, 0, sizeof(at));
 	at.slot = 40;
