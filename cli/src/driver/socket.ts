@@ -194,6 +194,8 @@ function intOption(value: number): Buffer {
 }
 
 export class BlockingSocket {
+	private deadline: number | undefined
+
 	private constructor(
 		private readonly c: SocketCalls,
 		private descriptor: number,
@@ -256,14 +258,32 @@ export class BlockingSocket {
 	}
 
 	clearTimeouts(): void {
+		this.deadline = undefined
 		this.option(SOL_SOCKET, SO_RCVTIMEO, timeval(0), 'SO_RCVTIMEO')
 		this.option(SOL_SOCKET, SO_SNDTIMEO, timeval(0), 'SO_SNDTIMEO')
+	}
+
+	/**
+	 * Bounds everything from now until clearTimeouts() to `ms` in total, not
+	 * per call: a peer sending one byte at a time cannot stretch it.
+	 */
+	setDeadline(ms: number): void {
+		this.deadline = Date.now() + ms
+	}
+
+	/** Before each call under a deadline: what is left of it becomes the socket's timeouts. */
+	private beforeCall(what: string): void {
+		if (this.deadline === undefined) return
+		const left = this.deadline - Date.now()
+		if (left <= 0) throw new SocketError(`${this.peer}: no answer to ${what} in time`, 'TIMEOUT', ExitCode.noSuchDevice, undefined)
+		this.setTimeouts(left)
 	}
 
 	writeAll(data: Buffer): void {
 		let offset = 0
 		while (offset < data.length) {
 			const chunk = data.subarray(offset)
+			this.beforeCall('send')
 			const n = this.c.write(this.open(), chunk, chunk.length)
 			if (n < 0) {
 				const errno = this.c.errno()
@@ -280,6 +300,7 @@ export class BlockingSocket {
 		let offset = 0
 		while (offset < length) {
 			const chunk = out.subarray(offset)
+			this.beforeCall(`receive ${what}`)
 			const n = this.c.read(this.open(), chunk, chunk.length)
 			if (n < 0) {
 				const errno = this.c.errno()

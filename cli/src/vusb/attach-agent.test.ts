@@ -191,6 +191,28 @@ describe('attach agent and server push, over loopback with a stand-in vhci_hcd',
 		await server.close()
 	})
 
+	it('bounds the whole handshake: a peer dribbling its answer is cut off in time', async () => {
+		refused.length = 0
+		const refusal = nextEvent()
+		const started = Date.now()
+		const socket = net.connect(port, '127.0.0.1')
+		socket.on('error', () => {})
+		socket.once('data', () => {
+			// A valid device list header, one byte every 200 ms: each read alone would be in time.
+			const bytes = head(0x0111, 0x0005, 0, 1)
+			let i = 0
+			const timer = setInterval(() => {
+				if (i >= bytes.length || socket.destroyed) return clearInterval(timer)
+				socket.write(bytes.subarray(i, ++i))
+			}, 200)
+			socket.once('close', () => clearInterval(timer))
+		})
+		await refusal
+		socket.destroy()
+		assert.match(refused[0]!, /in time/)
+		assert.ok(Date.now() - started < 2500, `refused after ${Date.now() - started} ms, the bound is 1000 ms`)
+	})
+
 	it('push rejects when nobody listens, and when the agent refuses', async () => {
 		const server = new UsbipServer({port: 0})
 		server.plug(new UsbDevice({vendorId: 1, productId: 2}, [new HidKeyboardFunction()]), '1-1')

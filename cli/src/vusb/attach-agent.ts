@@ -128,7 +128,7 @@ export interface AgentOptions {
 	host: string
 	port: number
 	paths?: VhciPaths
-	/** Bounds each read and write of a handshake; default 5 s. */
+	/** Bounds a whole handshake; default 5 s. */
 	handshakeTimeoutMs?: number
 	onAttached?: (attachment: PushedAttachment) => void
 	onDetached?: (attachment: PushedAttachment) => void
@@ -192,7 +192,8 @@ export class AttachAgent {
 	private receive(socket: BlockingSocket): void {
 		const peer = socket.peer
 		try {
-			socket.setTimeouts(this.options.handshakeTimeoutMs ?? 5000)
+			// One bound for the whole handshake, however the peer spaces its bytes.
+			socket.setDeadline(this.options.handshakeTimeoutMs ?? 5000)
 			if (socket.readable(UNSOLICITED_WAIT_MS)) {
 				// A server waits to be asked; bytes now are not the device list the agent will ask for.
 				let first: Buffer
