@@ -108,7 +108,10 @@ vusb plug "$V/ecm-acm.json" --to "$AGENT" --control "$ctl" --json >"$work/cmp.js
 vusb plug "$V/kbd.json" --to "$AGENT" --control "$ctl" --json >"$work/kbd.json" 2>"$work/kbd.err" & j2=$!
 wait "$j1"; check "plug 2-1 (ECM+ACM) --to $AGENT" test $? = 0
 wait "$j2"; check "plug 2-2 (keyboard) --to $AGENT" test $? = 0
-check "plug: reports the agent" test "$(jq -r .device.pushedTo "$work/kbd.json")" = "$AGENT"
+# (Each node start costs seconds under TCG: plug's own report stands in for vusb list.)
+check "plug: both report the agent, attached" \
+	test "$(jq -c '[.device.busid, .device.pushedTo, (.device.attachedTo != null)]' "$work/cmp.json" "$work/kbd.json" | tr -d '\n')" = \
+	"[\"2-1\",\"$AGENT\",true][\"2-2\",\"$AGENT\",true]"
 check_wait "agent: attached both" 10 sh -c "grep -c 'vusb agent: attached' '$alog' | grep -qx 2"
 check_wait "client: the composite enumerated" 20 usb_of 1209:0010
 check_wait "client: the keyboard enumerated" 20 usb_of 1209:0005
@@ -124,9 +127,6 @@ check "keyboard: bDeviceClass 00, interface 03/01/01" \
 check_wait "keyboard: usbhid bound to $kbd:1.0" 20 test "$(driver_of "$kbd:1.0")" = usbhid
 check_wait "keyboard: an input event node" 10 test -c "/dev/input/$(event_of "$kbd:1.0")"
 ev=$(event_of "$kbd:1.0")
-check "list: both pushed, both attached" \
-	test "$(vusb list --control "$ctl" --json | jq -c '[.devices[] | [.busid, .pushedTo, (.attachedTo != null)]] | sort')" = \
-	"[[\"2-1\",\"$AGENT\",true],[\"2-2\",\"$AGENT\",true]]"
 
 # ---- type on the keyboard, read it from evdev --------------------------------
 phase "type on the keyboard, read it from evdev"
@@ -164,7 +164,7 @@ check_wait "detach: the ECM left" 20 gone 1209:0010
 check "detach: its netdev $cmp_if is gone" test ! -e "/sys/class/net/$cmp_if"
 check_wait "no vhci port in use" 10 no_ports_used
 check_wait "server: the detached device is unplugged there too" 10 says "$slog" "vusb: 2-1 left $AGENT"
-check "server: serves nothing now" test "$(vusb list --control "$ctl" --json | jq '.devices | length')" = 0
+check "server: unplugged the keyboard" says "$slog" "vusb: unplugged 2-2"
 check_wait "agent: saw both leave" 10 sh -c "grep -c 'left vhci port' '$alog' | grep -qx 3"
 check "agent: no usbip records left" sh -c "! ls /var/run/vhci_hcd/port* >/dev/null 2>&1"
 check "server: still running" kill -0 "$serve_pid"
