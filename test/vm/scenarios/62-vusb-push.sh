@@ -18,7 +18,7 @@
 #   │   2-2 keyboard                         cdc_ether cdc_acm usbhid   │
 #   │   vusb type 2-2 "..."  ───────────────▶ /dev/input/eventN ─▶ input-read
 #   └──────────────────────────────────────────────────────────────────┘
-# vm-timeout: 300
+# vm-timeout: 420
 . "$VM_LIB/lab.sh"
 . "$VM_LIB/cli-runtime.sh"
 
