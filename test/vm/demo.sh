@@ -13,6 +13,15 @@
 # Without linux-module/usbvnet.ko (or if usbvnet0 does not appear) it shows
 # the three devices addressed directly (10.77.<n>.0/24) instead.
 #
+# Then a web service on an emulated USB device (vusb, the CLI's `vusb serve`):
+# test/vm/vusb/web-phone.json is an ECM device whose network side is a TAP in
+# netns "phone", where a small HTTP server runs and udhcpd answers DHCP as a
+# tethering phone does (test/vm/vusb/phone.sh). `vusb attach` plugs it in
+# through vhci_hcd; the host's DHCP client, as NetworkManager would, gets an
+# address from the phone, and the page is there; unplugged, it is gone.
+# (usbvnet is unloaded for this part: it would enslave the phone's interface
+# and answer DHCP itself, where the point here is the phone's own server.)
+#
 #   test/vm/demo.sh            on the host (KVER from the environment or the
 #                              newest in /lib/modules)
 #   test/vm/demo.sh --guest    what runs inside the VM
@@ -141,3 +150,61 @@ say "unplugging"
 for k in "${kinds[@]}"; do
 	gadget_unplug "$k"
 done
+
+# ---- vusb: a web service on an emulated USB device ------------------------------
+demo_vusb() {
+	local V=$USBVNET_SRC/test/vm/vusb dir=/tmp/demo-vusb ctl=/tmp/demo-vusb/vusb.sock serve_pid pif usb= i
+	local vusb=(node "$CLI_ROOT/cli/bin/run.js" vusb)
+	mkdir -p "$dir"
+	# shellcheck source=vusb/phone.sh
+	. "$V/phone.sh"
+	say "a web service on an emulated USB device (vusb): a phone tethering over USB"
+	if [ -d /sys/class/net/usbvnet0 ]; then
+		echo "demo: unloading usbvnet for this part: the phone answers DHCP itself"
+		usbvnet_unload
+	fi
+	modprobe -a vhci-hcd cdc_ether tun
+	phone_netns
+	show() { printf '+ %s\n' "$*"; }
+	show usbvnet vusb serve test/vm/vusb/web-phone.json "&"
+	"${vusb[@]}" serve "$V/web-phone.json" --control "$ctl" >"$dir/serve.log" 2>&1 &
+	serve_pid=$!
+	wait_for 90 test -S "$ctl" || { echo "demo: vusb serve did not start"; tail -n 5 "$dir/serve.log"; kill "$serve_pid"; return 1; }
+	phone_start "$dir"
+	echo "demo: the phone's side (netns $PHONE_NS): $(ip -n "$PHONE_NS" -br addr show "$PHONE_IF")"
+	say "plugging it in: usbvnet vusb attach 1-1 (USB/IP over loopback into vhci_hcd)"
+	show usbvnet vusb attach 1-1
+	"${vusb[@]}" attach 1-1 || true
+	for i in $(seq 100); do
+		for d in /sys/bus/usb/devices/*; do
+			[ "$(cat "$d/idVendor" 2>/dev/null):$(cat "$d/idProduct" 2>/dev/null)" = 1209:0011 ] && usb=${d##*/}
+		done
+		[ -n "$usb" ] && [ -d "/sys/bus/usb/devices/$usb:1.0/net" ] && break
+		nap 0.2
+	done
+	pif=$(ls "/sys/bus/usb/devices/$usb:1.0/net" 2>/dev/null | head -n 1)
+	if [ -z "$pif" ]; then
+		echo "demo: the phone's network interface did not appear"
+	else
+		echo "demo: new interface $pif ($(readlink "/sys/class/net/$pif/device/driver" | xargs basename), \"$(cat "/sys/bus/usb/devices/$usb/product")\")"
+		say "the host asks for an address on $pif, as NetworkManager would; the phone answers"
+		export UDHCPC_OUT=$dir
+		pp udhcpc -i "$pif" -n -q -t 5 -T 2 -A 1 -s "$USBVNET_SRC/test/vm/tools/udhcpc.script" 2>&1 |
+			grep -v '^udhcpc: \(started\|broadcasting\)' || true
+		ip -br addr show "$pif"
+		say "the phone's web page"
+		pp curl -sS --max-time 20 "http://$PHONE_IP/" || echo "demo: no answer from the phone"
+		say "unplugging it from the serving side: usbvnet vusb unplug 1-1"
+		"${vusb[@]}" unplug 1-1 --control "$ctl" >/dev/null || true
+		wait_for 20 test ! -e "/sys/class/net/$pif" && echo "demo: $pif is gone"
+		pp curl -sS --max-time 3 "http://$PHONE_IP/" || echo "demo: and so is the page"
+	fi
+	kill "$serve_pid" 2>/dev/null
+	wait "$serve_pid" 2>/dev/null
+	phone_stop
+}
+if have_cli; then
+	demo_vusb || echo "demo: the vusb part failed"
+else
+	echo "demo: no CLI (make cli): skipping the vusb web service"
+fi
