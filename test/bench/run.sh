@@ -6,9 +6,11 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../vm/lib/vm.sh"
 vm_setup && vm_initramfs || exit 1
+# The CLI as one tar the guest unpacks to tmpfs (vusb-throughput runs `usbvnet vusb`).
+bash "$here/../vm/lib/cli-runtime.sh" "$VM_BUILD" || echo "bench: no CLI runtime tar; the CLI loads over 9p (slow)"
 status=0
 (($#)) || set -- "$here/bridge-throughput.sh" "$here/many-throughput.sh" "$here/dhcp-rate.sh" \
-	"$here/dhcp-cable-in.sh"
+	"$here/dhcp-cable-in.sh" "$here/vusb-throughput.sh"
 for b in "$@"; do
 	name=bench-$(basename "$b" .sh)
 	# A benchmark's "# vm-timeout: SECS" header line, else 900 s.
