@@ -95,6 +95,22 @@ describe('a real TAP (root only)', () => {
 		}
 	})
 
+	it('lets a process that awaits close() with nothing else to do exit normally', (t) => {
+		const ns = scratchNetns()
+		if (!ns) return t.skip('needs root, ip and unshare')
+		try {
+			const script = `import {TapDevice} from ${JSON.stringify(new URL('./tap.js', import.meta.url).href)}
+const tap = TapDevice.open({name: 'vtest2', netns: ${JSON.stringify(ns.path)}, onFrames: () => {}, onError: () => {}})
+await tap.close()
+console.log('closed')`
+			const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {encoding: 'utf8'})
+			assert.equal(r.status, 0, r.stderr)
+			assert.equal(r.stdout.trim(), 'closed')
+		} finally {
+			ns.stop()
+		}
+	})
+
 	it('names a missing namespace', (t) => {
 		if (process.getuid?.() !== 0) return t.skip('needs root')
 		assert.throws(

@@ -171,7 +171,7 @@ export class TapDevice {
 		private readonly wakeFd: number,
 		readonly name: string,
 		readonly netns: string | undefined,
-		worker: Worker,
+		private readonly worker: Worker,
 		control: Int32Array,
 	) {
 		this.control = control
@@ -240,6 +240,8 @@ export class TapDevice {
 	close(): Promise<void> {
 		if (!this.closed) {
 			this.closed = true
+			// Whoever awaits this must not see the event loop run dry before the worker exits.
+			this.worker.ref()
 			Atomics.store(this.control, 1, 1)
 			Atomics.notify(this.control, 0)
 			const one = Buffer.alloc(8)
