@@ -2,10 +2,10 @@
  * What applying a configuration changes: one entry per changed setting, and
  * per rule (rules are ordered, first match wins, so they compare by index).
  */
-import type {CompleteConfig, RuleConfig} from './types.js'
+import type {CompleteConfig, DhcpReservation, RuleConfig} from './types.js'
 import {CONFIG_KEYS} from './types.js'
 
-export type JsonValue = string | boolean | string[] | RuleConfig
+export type JsonValue = string | boolean | number | null | string[] | RuleConfig | DhcpReservation | {start: string; end: string}
 
 export interface ConfigChange {
 	/** A JSONPath into the configuration: $.mode, $.rules[2] */

@@ -20,6 +20,32 @@ export interface RuleConfig {
 	action: RuleAction
 }
 
+/** A fixed address for one client, named by exactly one of mac, serial or slot. */
+export type DhcpReservation = {ip: string; mac: string} | {ip: string; serial: string} | {ip: string; slot: number}
+
+/** Every DHCP setting (struct usbvnet_dhcp_config); addresses in dotted-quad form. */
+export interface DhcpSettings {
+	enabled: boolean
+	/** "100.127.254.0/24" */
+	subnet: string
+	hostAddress: string
+	pool: {start: string; end: string}
+	leaseSeconds: number
+	declineSeconds: number
+	perSlotCap: number
+	/** null: none sent */
+	router: string | null
+	dns: string[]
+	/** "": none sent */
+	domain: string
+	/** null: none sent */
+	mtu: number | null
+	reservations: DhcpReservation[]
+}
+
+/** The DHCP settings of a file: keys left out keep the driver's value. */
+export type DhcpFileSettings = Partial<DhcpSettings>
+
 /** A configuration file: every key is optional, and keys left out keep the driver's value. */
 export interface UsbvnetConfig {
 	$schema?: string
@@ -28,6 +54,7 @@ export interface UsbvnetConfig {
 	autoAttach?: boolean
 	drivers?: DriverName[]
 	rules?: RuleConfig[]
+	dhcp?: DhcpFileSettings
 }
 
 /** Every setting, as the driver holds it (config show) or as apply will set it. */
@@ -38,6 +65,27 @@ export interface CompleteConfig {
 	drivers: DriverName[]
 	rules: RuleConfig[]
 }
+
+/** Everything `config show` prints and `config apply` sets: two requests' worth (SET_CONFIG, SET_DHCP). */
+export interface InstanceConfig extends CompleteConfig {
+	dhcp: DhcpSettings
+}
+
+/** The keys of DhcpSettings in the order files and diffs show them. */
+export const DHCP_KEYS = [
+	'enabled',
+	'subnet',
+	'hostAddress',
+	'pool',
+	'leaseSeconds',
+	'declineSeconds',
+	'perSlotCap',
+	'router',
+	'dns',
+	'domain',
+	'mtu',
+	'reservations',
+] as const satisfies readonly (keyof DhcpSettings)[]
 
 /** The keys of CompleteConfig in the order files and diffs show them. */
 export const CONFIG_KEYS = ['mac', 'mode', 'autoAttach', 'drivers', 'rules'] as const satisfies readonly (keyof CompleteConfig)[]

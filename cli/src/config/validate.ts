@@ -10,6 +10,7 @@ import {dirname, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import type * as Ajv from 'ajv/dist/2020.js'
 import type {ErrorObject, ValidateFunction} from 'ajv/dist/2020.js'
+import {checkDhcp} from './dhcp.js'
 import {SchemaValidationError, type ConfigIssue} from './errors.js'
 import {closestMatch} from './suggest.js'
 import type {UsbvnetConfig} from './types.js'
@@ -31,11 +32,30 @@ function validator(): ValidateFunction<UsbvnetConfig> {
 	return compiled
 }
 
-/** Returns the configuration typed, or throws SchemaValidationError listing every problem. */
+/**
+ * Returns the configuration typed, or throws SchemaValidationError listing
+ * every problem: the schema's, then those across the keys of "dhcp" present
+ * in the file (dhcp.ts).
+ */
 export function validateConfig(data: unknown, source: string): UsbvnetConfig {
 	const validate = validator()
-	if (validate(data)) return data
-	throw new SchemaValidationError(source, (validate.errors ?? []).map(describeError))
+	if (!validate(data)) throw new SchemaValidationError(source, relevantErrors(validate.errors ?? []).map(describeError))
+	const issues = data.dhcp ? checkDhcp(data.dhcp) : []
+	if (issues.length > 0) throw new SchemaValidationError(source, issues)
+	return data
+}
+
+/**
+ * Leaves out the errors of the alternatives of an anyOf or oneOf, which its
+ * own error sums up ("an IPv4 address or null"; "exactly one of ...").
+ */
+function relevantErrors(errors: readonly ErrorObject[]): ErrorObject[] {
+	const anyOfAt = new Set(errors.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath))
+	return errors.filter((e) => {
+		if (e.keyword === 'anyOf') return true
+		if (/\/oneOf\/\d+\//.test(e.schemaPath)) return false
+		return !anyOfAt.has(e.instancePath)
+	})
 }
 
 // ---- messages ---------------------------------------------------------------
@@ -94,6 +114,37 @@ function usbIdMessage(value: unknown): string {
 	return `expected a USB ID as "0x" and 4 hex digits (e.g. "0x0525") or "*" for any, got ${describeValue(value)}`
 }
 
+const IPV4_EXPECTED = 'expected an IPv4 address "a.b.c.d" without leading zeros, e.g. "100.127.254.1"'
+
+/** What an anyOf at this place allows, by the last key of its path. */
+const ANY_OF_EXPECTED: Record<string, string> = {
+	router: `${IPV4_EXPECTED}, or null for none`,
+	mtu: 'expected an integer from 576 to 65535, or null for none',
+}
+
+/** What a list at this place holds, for "at most N ...". */
+const LIST_NAMES: Record<string, string> = {
+	'/rules': 'rules (the driver holds no more)',
+	'/dhcp/dns': 'DNS servers (the driver sends no more)',
+	'/dhcp/reservations': 'reservations (the driver holds no more)',
+}
+
+function patternMessage(error: ErrorObject, data: unknown): string | undefined {
+	const at = error.schemaPath
+	if (at.startsWith('#/properties/mac/') || at.startsWith('#/$defs/reservation/properties/mac/')) return macMessage(data)
+	if (at.startsWith('#/$defs/usbId/')) return usbIdMessage(data)
+	if (at.startsWith('#/$defs/ipv4/')) return `${IPV4_EXPECTED}, got ${describeValue(data)}`
+	// Inside a $ref, ajv's schema paths start at the referenced schema: go by the key.
+	const key = error.instancePath.split('/').pop()
+	if (error.instancePath.startsWith('/dhcp/') && key === 'subnet') {
+		return `expected a subnet "a.b.c.d/N" with a prefix length from 8 to 30, e.g. "100.127.254.0/24", got ${describeValue(data)}`
+	}
+	if (error.instancePath.startsWith('/dhcp/') && key === 'domain') {
+		return `expected a domain name of letters, digits, "-" and ".", starting with a letter or digit, got ${describeValue(data)}`
+	}
+	return undefined
+}
+
 function keysOf(schema: unknown): string[] {
 	const properties = (schema as {properties?: Record<string, unknown>} | undefined)?.properties ?? {}
 	return Object.keys(properties).filter((key) => key !== '$schema')
@@ -125,13 +176,29 @@ function describeError(error: ErrorObject): ConfigIssue {
 		}
 		case 'pattern':
 		case 'not':
-			if (error.schemaPath.startsWith('#/properties/mac/')) return {path, message: macMessage(data)}
-			if (error.schemaPath.startsWith('#/$defs/usbId/')) return {path, message: usbIdMessage(data)}
-			return {path, message: `${error.message ?? 'is invalid'}, got ${describeValue(data)}`}
+			return {path, message: patternMessage(error, data) ?? `${error.message ?? 'is invalid'}, got ${describeValue(data)}`}
 		case 'maxItems': {
 			const count = Array.isArray(data) ? data.length : 0
-			const what = error.instancePath === '/rules' ? 'rules (the driver holds no more)' : 'items'
-			return {path, message: `at most ${String(params['limit'])} ${what}, got ${count}`}
+			return {path, message: `at most ${String(params['limit'])} ${LIST_NAMES[error.instancePath] ?? 'items'}, got ${count}`}
+		}
+		case 'minimum':
+		case 'maximum': {
+			const range = error.parentSchema as {minimum?: number; maximum?: number} | undefined
+			return {path, message: `expected an integer from ${String(range?.minimum)} to ${String(range?.maximum)}, got ${describeValue(data)}`}
+		}
+		case 'minLength':
+			return {path, message: 'expected a non-empty string'}
+		case 'maxLength':
+			return {path, message: `at most ${String(params['limit'])} characters, got ${typeof data === 'string' ? data.length : 0}`}
+		case 'anyOf': {
+			const key = error.instancePath.split('/').pop() ?? ''
+			return {path, message: `${ANY_OF_EXPECTED[key] ?? 'matches none of the allowed forms'}, got ${describeValue(data)}`}
+		}
+		case 'oneOf': {
+			const passing = params['passingSchemas'] as number[] | null
+			const names = ['"mac"', '"serial"', '"slot"']
+			const got = passing ? passing.map((index) => names[index]).join(' and ') : 'none'
+			return {path, message: `a reservation names its client by exactly one of "mac", "serial" or "slot", got ${got}`}
 		}
 		case 'uniqueItems':
 			return {

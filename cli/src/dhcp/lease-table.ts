@@ -13,6 +13,7 @@
  * of at least 80 bytes, so it reads newer tables too (for display and for
  * checking a file before it is handed to the driver, which decides).
  */
+import {formatIpv4} from './ipv4.js'
 
 export const LEASE_TABLE_MAGIC = 'UVNL'
 export const LEASE_TABLE_HEADER = 16
@@ -64,10 +65,6 @@ export function fnv1a32(bytes: Uint8Array): number {
 		hash = Math.imul(hash, 0x01000193) >>> 0
 	}
 	return hash >>> 0
-}
-
-export function formatIpv4(ip: number): string {
-	return [ip >>> 24, (ip >>> 16) & 0xff, (ip >>> 8) & 0xff, ip & 0xff].join('.')
 }
 
 function formatMacBytes(bytes: Uint8Array): string {

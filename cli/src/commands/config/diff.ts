@@ -19,7 +19,9 @@ export interface DiffResult {
 export default class ConfigDiff extends UsbvnetCommand<typeof ConfigDiff> {
 	static override summary = "Show what applying a configuration file would change in the driver's configuration."
 	static override description = `Keys the file leaves out keep the driver's value and are never a difference.
-Rules compare in order, since the first matching rule decides. The managed
+Rules compare in order, since the first matching rule decides; DHCP reservations
+compare in order too. DHCP settings are checked over the driver's current ones
+(exit 3 if they do not fit). The managed
 profiles (--managed-dir) are layered over the file, as apply does; changes
 they make are marked with the profile, and a file changing a setting they
 lock is refused (exit 3). Needs no privilege.`

@@ -1,17 +1,18 @@
 import {UsbvnetCommand, instanceFlag, managedDirFlag} from '../../base-command.js'
 import {readDriverConfig} from '../../config/apply.js'
 import {loadManagedLayer, reportLocks, type LockReport} from '../../config/profiles.js'
-import type {CompleteConfig} from '../../config/types.js'
+import type {InstanceConfig} from '../../config/types.js'
 import {withDevice} from '../../driver/device.js'
 
-export type ShowResult = CompleteConfig & {
+export type ShowResult = InstanceConfig & {
 	/** The settings managed profiles lock, and whether the driver holds their value yet. */
 	managed: LockReport[]
 }
 
 export default class ConfigShow extends UsbvnetCommand<typeof ConfigShow> {
 	static override summary = "Print the driver's current configuration in the configuration file format."
-	static override description = `The output is a complete configuration file: save it to pin every setting.
+	static override description = `The output is a complete configuration file, DHCP settings included: save it
+to pin every setting.
 The settings locked by managed profiles (--managed-dir) follow on stderr, each
 with its profile, and a note where the driver does not hold the profile's
 value yet (until "usbvnet config apply" runs). With --json they are listed
