@@ -1,0 +1,69 @@
+/** `usbvnet dhcp`: the DHCP server's state at a glance, from GET_DHCP and DHCP_STATS. */
+import {USBVNET_DHCP_COUNTER_NAMES, type DhcpCounterName} from '../driver/constants.js'
+import type {UsbvnetDevice} from '../driver/device.js'
+import {dhcpFromStruct} from '../config/dhcp.js'
+import {formatFacts, formatTable} from '../format/table.js'
+import {instanceLabel} from '../names.js'
+
+export interface DhcpReport {
+	instance: string
+	enabled: boolean
+	subnet: string
+	hostAddress: string
+	pool: {start: string; end: string}
+	reservations: number
+	/** Leases held now. */
+	leasesBound: number
+	/** By the header's names (USBVNET_DHCP_COUNTERS); a counter an older module lacks is left out. */
+	counters: Partial<Record<DhcpCounterName, number>>
+}
+
+export function readDhcp(device: UsbvnetDevice, instance: string): DhcpReport {
+	const settings = dhcpFromStruct(device.getDhcp(instance))
+	const stats = device.dhcpStats(instance)
+	const counters: Partial<Record<DhcpCounterName, number>> = {}
+	stats.counters.forEach((value, index) => {
+		const name = USBVNET_DHCP_COUNTER_NAMES[index]
+		if (name) counters[name] = value
+	})
+	return {
+		instance: instanceLabel(instance),
+		enabled: settings.enabled,
+		subnet: settings.subnet,
+		hostAddress: settings.hostAddress,
+		pool: settings.pool,
+		reservations: settings.reservations.length,
+		leasesBound: stats.leasesBound,
+		counters,
+	}
+}
+
+/** Messages answered, then why frames were dropped. */
+const GROUPS: [string, readonly DhcpCounterName[]][] = [
+	['requests', ['received', 'discover', 'request', 'decline', 'release', 'inform']],
+	['answers', ['offer', 'ack', 'nak']],
+	['refused', ['exhausted', 'slot_cap', 'foreign', 'other_server', 'ignored', 'disabled', 'relayed']],
+	[
+		'malformed',
+		['truncated', 'bad_ip', 'bad_udp', 'not_request', 'bad_chaddr', 'bad_cookie', 'bad_option', 'no_end', 'overload', 'no_msg_type', 'bad_msg_type', 'reply_too_small'],
+	],
+]
+
+export function formatDhcp(report: DhcpReport): string {
+	const facts = formatFacts(
+		[
+			['server', report.enabled ? 'on' : 'off'],
+			['subnet', report.subnet],
+			['host address', report.hostAddress],
+			['pool', `${report.pool.start} - ${report.pool.end}`],
+			['reservations', String(report.reservations)],
+			['leases bound', String(report.leasesBound)],
+		],
+		'  ',
+	)
+	const rows = GROUPS.flatMap(([group, names]) =>
+		names.filter((name) => report.counters[name] !== undefined).map((name, index) => [index === 0 ? group : '', name, String(report.counters[name])]),
+	)
+	const table = formatTable([{header: ''}, {header: 'COUNTER'}, {header: 'VALUE', numeric: true}], rows, '  ')
+	return `DHCP server of ${report.instance}\n${facts}\n\n${table}`
+}
