@@ -23,6 +23,8 @@
  *                             decline_seconds, per_slot_cap
  *   ioctl-test leases         the lease table, one "IP STATE LEFT MAC SLOT SERIAL" line each
  *   ioctl-test leases-export FILE | leases-import FILE
+ *   ioctl-test state          GET_CONFIG and GET_DHCP in hex, to compare
+ *                             the driver's settings byte for byte
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -339,6 +341,33 @@ static int leases(const char *how, const char *path)
 
 static int bad_requests(const char *lower, const char *free_if);
 
+static void hex(const char *name, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	size_t i;
+
+	printf("%s=", name);
+	for (i = 0; i < n; i++)
+		printf("%02x", b[i]);
+	printf("\n");
+}
+
+static int print_state(void)
+{
+	struct usbvnet_config c;
+	struct usbvnet_dhcp_config d;
+
+	memset(&c, 0, sizeof(c));
+	memset(&d, 0, sizeof(d));
+	if (ioctl(fd, USBVNET_IOC_GET_CONFIG, &c) || ioctl(fd, USBVNET_IOC_GET_DHCP, &d)) {
+		perror("state");
+		return 1;
+	}
+	hex("config", &c, sizeof(c));
+	hex("dhcp", &d, sizeof(d));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "";
@@ -366,11 +395,14 @@ int main(int argc, char **argv)
 		return print_leases();
 	if ((!strcmp(cmd, "leases-export") || !strcmp(cmd, "leases-import")) && argc > 2)
 		return leases(cmd, argv[2]);
+	if (!strcmp(cmd, "state"))
+		return print_state();
 	if (!strcmp(cmd, "bad"))
 		return bad_requests(argc > 2 ? argv[2] : "", argc > 3 ? argv[3] : "");
 	fprintf(stderr, "usage: ioctl-test info | slot N | mode bridge|private | dhcp |\n"
 			"       dhcp-enable 0|1 | dhcp-reserve KIND VALUE IP | dhcp-set KEY=VALUE... |\n"
-			"       leases | leases-export FILE | leases-import FILE | bad [LOWER [FREE]]\n");
+			"       leases | leases-export FILE | leases-import FILE | state |\n"
+			"       bad [LOWER [FREE]]\n");
 	return 2;
 }
 
