@@ -85,8 +85,10 @@ export const USBVNET_DHCP_COUNTER_NAMES = [
 export type DhcpCounterName = (typeof USBVNET_DHCP_COUNTER_NAMES)[number]
 export const USBVNET_DHCP_NR_COUNTERS = 28
 
-/** The largest lease table the driver exports: header + 256 records of 80 bytes. */
+/** The largest version 1 lease table: header + 256 records of 80 bytes. */
 export const USBVNET_LEASES_MAX = 16 + 256 * 80
+/** The largest version 2 lease table (records of 148 bytes), what the driver exports now. */
+export const USBVNET_LEASES_MAX_V2 = 16 + 256 * 148
 
 /** The misc device the module creates; USBVNET_DEVICE overrides it (tests, debugging). */
 export const DEFAULT_DEVICE_PATH = '/dev/usbvnet'

@@ -5,7 +5,7 @@
  */
 import {log} from '../log.js'
 import {instanceLabel} from '../names.js'
-import {DEFAULT_DEVICE_PATH, USBVNET_ANY_SLOT, USBVNET_LEASES_MAX, USBVNET_MAX_SLOTS} from './constants.js'
+import {DEFAULT_DEVICE_PATH, USBVNET_ANY_SLOT, USBVNET_LEASES_MAX_V2, USBVNET_MAX_SLOTS} from './constants.js'
 import {ProtocolMismatchError, describeErrno, errorForOpen, errorForRequest} from './errors.js'
 import {O_CLOEXEC, O_RDONLY, O_RDWR, libc, type Libc} from './libc.js'
 import {requestCodes, type RequestName} from './requests.js'
@@ -145,7 +145,7 @@ export class UsbvnetDevice {
 
 	/** The lease table as the driver exports it: an opaque blob (see ../dhcp/lease-table.ts). */
 	exportLeases(instance: string): Buffer {
-		let size: number = USBVNET_LEASES_MAX
+		let size: number = USBVNET_LEASES_MAX_V2
 		// A newer module may export more than this command's maximum: it says how much.
 		for (let attempt = 0; attempt < 3; attempt++) {
 			const table = Buffer.alloc(size)

@@ -69,6 +69,7 @@ const headerConstants: Record<string, number> = {
 	USBVNET_DHCP_RES_SLOT: constants.UsbvnetDhcpReservationKind.slot,
 	USBVNET_DHCP_NR_COUNTERS: constants.USBVNET_DHCP_NR_COUNTERS,
 	USBVNET_LEASES_MAX: constants.USBVNET_LEASES_MAX,
+	USBVNET_LEASES_MAX_V2: constants.USBVNET_LEASES_MAX_V2,
 }
 
 function generateProbe(): string {
