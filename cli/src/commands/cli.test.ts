@@ -59,7 +59,10 @@ after(() => {
 })
 
 describe('usbvnet help', () => {
-	const commands = ['status', 'slots', 'attach', 'detach', 'config validate', 'config show', 'config apply', 'config diff', 'config import-profile']
+	const commands = [
+		'status', 'slots', 'attach', 'detach', 'config validate', 'config show', 'config apply', 'config diff', 'config import-profile',
+		'dhcp', 'leases', 'leases save', 'leases restore',
+	]
 
 	it('lists every command and the config topic', () => {
 		const run = usbvnet(['--help'])
@@ -190,7 +193,7 @@ describe('usbvnet without the module', () => {
 		assert.equal(error['exitCode'], 4)
 	})
 
-	for (const args of [['slots'], ['config', 'show'], ['detach', '3'], ['detach', 'lo'], ['attach', 'lo']]) {
+	for (const args of [['slots'], ['config', 'show'], ['detach', '3'], ['detach', 'lo'], ['attach', 'lo'], ['dhcp'], ['leases'], ['leases', 'save', '/nonexistent/leases.bin']]) {
 		it(`${args.join(' ')} exits with 4`, () => {
 			const run = usbvnet(args)
 			assert.equal(run.status, 4, run.stderr)
@@ -206,6 +209,35 @@ describe('usbvnet without the module', () => {
 		const good = file('apply-good.json', '{"rules": []}')
 		assert.equal(usbvnet(['config', 'apply', good, '--dry-run']).status, 4)
 		assert.equal(usbvnet(['config', 'diff', good]).status, 4)
+	})
+})
+
+describe('usbvnet leases restore checks its file before the driver', () => {
+	it('a missing file exits with 3, naming it', () => {
+		const run = usbvnet(['leases', 'restore', join(work, 'none.bin')])
+		assert.equal(run.status, 3)
+		assert.equal(run.stderr, `usbvnet: ${join(work, 'none.bin')}: cannot read the lease table: no such file\n`)
+	})
+
+	it('--missing-ok: nothing to restore is not an error', () => {
+		const run = usbvnet(['leases', 'restore', join(work, 'none.bin'), '--missing-ok', '--json'])
+		assert.equal(run.status, 0, run.stderr)
+		assert.deepEqual(parseJson(run.stdout), {file: join(work, 'none.bin'), restored: false})
+	})
+
+	it('a file that is not a lease table exits with 3, --json says why', () => {
+		const run = usbvnet(['leases', 'restore', file('leases.json', '{"leases": []}'), '--json'])
+		assert.equal(run.status, 3)
+		const error = parseJson(run.stdout)['error'] as Record<string, unknown>
+		assert.equal(error['code'], 'LEASES_CORRUPT')
+		assert.match(String(error['message']), /not a usbvnet lease table \(no "UVNL" header\)$/)
+	})
+
+	it('a valid file reaches the driver (here: no module, exit 4)', () => {
+		// An empty version 1 table: the FNV-1a of no bytes is 0x811c9dc5.
+		const empty = join(work, 'empty.bin')
+		writeFileSync(empty, Buffer.from('55564e4c' + '0100' + '5000' + '00000000' + 'c59d1c81', 'hex'))
+		assert.equal(usbvnet(['leases', 'restore', empty]).status, 4)
 	})
 })
 
