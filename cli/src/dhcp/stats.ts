@@ -14,17 +14,22 @@ export interface DhcpReport {
 	reservations: number
 	/** Leases held now. */
 	leasesBound: number
-	/** By the header's names (USBVNET_DHCP_COUNTERS); a counter an older module lacks is left out. */
-	counters: Partial<Record<DhcpCounterName, number>>
+	/**
+	 * By the header's names (USBVNET_DHCP_COUNTERS) in camelCase like the
+	 * rest of --json (bad_ip: badIp); a counter an older module lacks is left out.
+	 */
+	counters: Record<string, number>
 }
+
+export const camelCase = (name: string): string => name.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase())
 
 export function readDhcp(device: UsbvnetDevice, instance: string): DhcpReport {
 	const settings = dhcpFromStruct(device.getDhcp(instance))
 	const stats = device.dhcpStats(instance)
-	const counters: Partial<Record<DhcpCounterName, number>> = {}
+	const counters: Record<string, number> = {}
 	stats.counters.forEach((value, index) => {
 		const name = USBVNET_DHCP_COUNTER_NAMES[index]
-		if (name) counters[name] = value
+		if (name) counters[camelCase(name)] = value
 	})
 	return {
 		instance: instanceLabel(instance),
@@ -62,7 +67,9 @@ export function formatDhcp(report: DhcpReport): string {
 		'  ',
 	)
 	const rows = GROUPS.flatMap(([group, names]) =>
-		names.filter((name) => report.counters[name] !== undefined).map((name, index) => [index === 0 ? group : '', name, String(report.counters[name])]),
+		names
+			.filter((name) => report.counters[camelCase(name)] !== undefined)
+			.map((name, index) => [index === 0 ? group : '', name, String(report.counters[camelCase(name)])]),
 	)
 	const table = formatTable([{header: ''}, {header: 'COUNTER'}, {header: 'VALUE', numeric: true}], rows, '  ')
 	return `DHCP server of ${report.instance}\n${facts}\n\n${table}`

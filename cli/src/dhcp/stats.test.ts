@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict'
+import {describe, it} from 'node:test'
+import {dhcpToStruct} from '../config/dhcp.js'
+import type {UsbvnetDevice} from '../driver/device.js'
+import {camelCase, formatDhcp, readDhcp} from './stats.js'
+
+const settings = {
+	enabled: true,
+	subnet: '100.127.254.0/24',
+	hostAddress: '100.127.254.1',
+	pool: {start: '100.127.254.2', end: '100.127.254.254'},
+	leaseSeconds: 3600,
+	declineSeconds: 600,
+	perSlotCap: 4,
+	router: '100.127.254.1',
+	dns: [],
+	domain: '',
+	mtu: null,
+	reservations: [{ip: '100.127.254.200', slot: 1}],
+}
+
+// A module that counts only the first 3 counters (an older one).
+const device = {
+	getDhcp: () => dhcpToStruct(settings, 'usbvnet0'),
+	dhcpStats: () => ({ifname: 'usbvnet0', leasesBound: 2, counters: [7, 1, 2]}),
+} as unknown as UsbvnetDevice
+
+describe('usbvnet dhcp', () => {
+	it('counters by the header names in camelCase, those the module has', () => {
+		assert.equal(camelCase('reply_too_small'), 'replyTooSmall')
+		const report = readDhcp(device, '')
+		assert.deepEqual(report, {
+			instance: 'usbvnet0',
+			enabled: true,
+			subnet: '100.127.254.0/24',
+			hostAddress: '100.127.254.1',
+			pool: {start: '100.127.254.2', end: '100.127.254.254'},
+			reservations: 1,
+			leasesBound: 2,
+			counters: {received: 7, truncated: 1, badIp: 2},
+		})
+		assert.equal(
+			formatDhcp(report),
+			[
+				'DHCP server of usbvnet0',
+				'  server        on',
+				'  subnet        100.127.254.0/24',
+				'  host address  100.127.254.1',
+				'  pool          100.127.254.2 - 100.127.254.254',
+				'  reservations  1',
+				'  leases bound  2',
+				'',
+				'             COUNTER    VALUE',
+				'  requests   received       7',
+				'  malformed  truncated      1',
+				'             bad_ip         2',
+			].join('\n'),
+		)
+	})
+})
