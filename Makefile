@@ -86,7 +86,7 @@ $(BUILD)/vm/tools/%: test/vm/tools/%.c linux-module/uapi/usbvnet.h
 	$(CC) -std=gnu99 -O2 -Wall -Wextra -Werror -Ilinux-module/uapi -o $@ $<
 
 vm-test: module iproute2-plugin cli $(VM_TOOLS)
-	@KVER=$(KVER) bash test/vm/run-scenarios.sh
+	@KVER=$(KVER) VM_JOBS=$${VM_JOBS:-2} bash test/vm/run-scenarios.sh
 
 bench: module iproute2-plugin cli $(VM_TOOLS)
 	@KVER=$(KVER) bash test/bench/run.sh
