@@ -26,6 +26,10 @@ export function describeFunctions(device: DeviceReport): string {
 	return device.functions
 		.map((f) => {
 			const name = f.type.replace(/^cdc-/, '')
+			if (f.tcp) {
+				const where = f.tcp.listen ? `tcp listen ${f.tcp.listen}` : `tcp connect ${f.tcp.connect ?? '?'}`
+				return `${name} (${where}${f.tcp.peer ? `, peer ${f.tcp.peer}` : ''})`
+			}
 			if (!f.hostMac) return name
 			if (f.tap) return `${name} ${f.hostMac} (tap ${f.tap.netns ? `${f.tap.netns}/` : ''}${f.tap.name}${f.tap.carrier ? ', up' : ''})`
 			return f.peer ? `${name} ${f.hostMac} (peer ${f.peer.ipv4})` : `${name} ${f.hostMac}`

@@ -59,9 +59,16 @@ export interface CdcNcmConfig extends NetworkFunctionFields {
 	ntbOutMaxSize?: number
 }
 
+/** The far end of a serial function: a TCP listener (one client at a time) or a TCP connection. */
+export interface SerialBackendConfig {
+	tcp: {listen: string; connect?: never} | {connect: string; listen?: never}
+}
+
 export interface CdcAcmConfig {
 	type: 'cdc-acm'
 	interfaceName?: string
+	/** Default: an echo. */
+	backend?: SerialBackendConfig
 }
 
 export interface HidKeyboardConfig {
@@ -112,6 +119,7 @@ const PATTERN_MEANING: Record<string, string> = {
 	mac: 'a unicast MAC address "xx:xx:xx:xx:xx:xx" (first octet even, not all zeros)',
 	ifname: 'an interface name of 1-15 letters, digits, "_", ".", "-", "@" (not "." or ".."), e.g. "vusb0"',
 	netns: 'a network namespace name (as in `ip netns add NAME`) or an absolute path',
+	hostPort: 'HOST:PORT or [IPV6]:PORT with a port from 1 to 65535, e.g. "127.0.0.1:4001"',
 }
 
 /** "#/$defs/hostMac/not" -> "hostMac"; "#/properties/busid/pattern" -> "busid" (ajv inlines $refs). */
@@ -160,7 +168,15 @@ function crossChecks(config: VusbDeviceConfig): ConfigIssue[] {
 	const issues: ConfigIssue[] = []
 	const macs = new Map<string, number>()
 	const taps = new Map<string, number>()
+	const listens = new Map<string, number>()
 	config.functions.forEach((fn, i) => {
+		const listen = fn.type === 'cdc-acm' ? fn.backend?.tcp.listen : undefined
+		if (listen !== undefined) {
+			const firstListen = listens.get(listen)
+			if (firstListen !== undefined) {
+				issues.push({path: `$.functions[${i}].backend.tcp.listen`, message: `${listen} is already where functions[${firstListen}] listens`})
+			} else listens.set(listen, i)
+		}
 		if (!isNetworkFunction(fn)) return
 		const mac = fn.hostMac.toLowerCase()
 		const first = macs.get(mac)
@@ -231,7 +247,7 @@ export function buildDevice(config: VusbDeviceConfig, handlers: FunctionHandlers
 			case 'cdc-ncm':
 				return new CdcNcmFunction({...fn, frameHandler: handlers.frames(fn, index)})
 			case 'cdc-acm':
-				return new CdcAcmFunction({...fn, handler: handlers.serial(fn, index)})
+				return new CdcAcmFunction({...(fn.interfaceName === undefined ? {} : {interfaceName: fn.interfaceName}), handler: handlers.serial(fn, index)})
 			case 'hid-keyboard':
 				return handlers.keyboard?.(fn, index) ?? new HidKeyboardFunction(fn)
 		}

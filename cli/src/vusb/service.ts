@@ -8,19 +8,24 @@
 // (ECM/NCM, counted over all devices in the order given) gets a
 // PingResponder at the Nth --responder address, with a MAC derived from the
 // function's hostMac (peerMacFor); the rest drop what they receive. ACM
-// functions echo.
+// functions echo, unless their JSON names a TCP backend
+// (functions/serial-tcp.ts): its listener or connection is opened when the
+// device is plugged (ready() waits for the listener) and closed when it is
+// unplugged; `set` keeps the Nth ACM function's backend open.
 
 import {ExitCode, UsbvnetError} from '../errors.js'
 import {PushError, type UsbipServer} from './usbip/server.js'
 import {buildDevice, isNetworkFunction} from './device-config.js'
 import {tapOf} from './device-config.js'
-import type {FunctionConfig, NetworkFunctionConfig, VusbDeviceConfig} from './device-config.js'
+import type {CdcAcmConfig, FunctionConfig, NetworkFunctionConfig, VusbDeviceConfig} from './device-config.js'
 import {TapFrameHandler} from './functions/tap-backend.js'
 import type {TapOpener, TapStats} from './functions/tap-backend.js'
 import {TapDevice} from '../driver/tap.js'
 import {HidKeyboardError, HidKeyboardFunction} from './functions/hid-keyboard.js'
 import {PingResponder, SerialEcho, parseIpv4} from './functions/responders.js'
 import type {FrameHandler} from './functions/cdc-net.js'
+import {SerialTcpConnect, SerialTcpListen} from './functions/serial-tcp.js'
+import type {SerialTcpHandler, SerialTcpStats} from './functions/serial-tcp.js'
 import {formatMac, parseMac} from './functions/cdc.js'
 
 export class VusbServiceError extends UsbvnetError {}
@@ -90,7 +95,14 @@ export function functionsForSet(old: FunctionConfig[], types: FunctionConfig['ty
 		}
 	}
 	let network = 0
+	const oldSerial = old.filter((f): f is CdcAcmConfig => f.type === 'cdc-acm')
+	let serial = 0
 	return types.map((type): FunctionConfig => {
+		if (type === 'cdc-acm') {
+			// The Nth serial function keeps the Nth one's backend (its listener stays open).
+			const previous = oldSerial[serial++]
+			return previous?.backend ? {type, backend: previous.backend} : {type}
+		}
 		if (type !== 'cdc-ecm' && type !== 'cdc-ncm') return {type}
 		// The Nth network function keeps the Nth one's hostMac and backend (its TAP stays open).
 		const previous = oldNetwork[network]
@@ -107,6 +119,8 @@ export interface FunctionReport {
 	peer?: {mac: string; ipv4: string}
 	/** The TAP a network function is connected to, its carrier and counters. */
 	tap?: {name: string; netns: string | null; mac: string; carrier: boolean; stats: TapStats}
+	/** The TCP far end of a serial function: where it listens or connects, its current peer and counters. */
+	tcp?: {listen: string | null; connect: string | null; peer: string | null; stats: SerialTcpStats}
 }
 
 export interface DeviceReport {
@@ -136,6 +150,11 @@ interface Served {
 	/** Its TAP handlers by tapKey, kept open across `set`. */
 	taps: Map<string, TapFrameHandler>
 	keyboards: HidKeyboardFunction[]
+	/** TCP backends of its serial functions by ACM ordinal (kept across `set`), and by index in `functions`. */
+	serials: Map<number, SerialTcpHandler>
+	serialOfFunction: Map<number, SerialTcpHandler>
+	/** Listeners still starting: ready() waits for them. */
+	starting: Promise<void>[]
 	pushedTo?: {host: string; port: number}
 }
 
@@ -183,13 +202,14 @@ export class VusbService {
 		if (config.busid && this.served.has(config.busid)) {
 			throw new VusbServiceError(`${source}: busid ${config.busid} is already served (from ${this.served.get(config.busid)!.source})`, 'BUSY', ExitCode.busy)
 		}
-		const entry: Served = {busid: '', config, source, responders, functions: [], taps: new Map(), keyboards: []}
+		const entry: Served = {busid: '', config, source, responders, functions: [], ...fresh()}
 		let device: ReturnType<typeof buildDevice>
 		try {
 			device = this.build(entry)
 			entry.busid = this.server.plug(device, config.busid)
 		} catch (error) {
 			this.closeTaps(entry.taps.values())
+			this.closeSerials(entry.serials.values())
 			throw error
 		}
 		this.nextResponder += responders.length
@@ -207,6 +227,7 @@ export class VusbService {
 		const entry = this.served.get(busid)!
 		entry.pushedTo = to
 		try {
+			await this.entryReady(entry)
 			await this.pushEntry(entry)
 		} catch (error) {
 			if (this.served.get(busid) === entry) this.forget(entry)
@@ -220,6 +241,21 @@ export class VusbService {
 		this.served.delete(entry.busid)
 		this.server.unplug(entry.busid)
 		this.closeTaps(entry.taps.values())
+		this.closeSerials(entry.serials.values())
+	}
+
+	/**
+	 * Waits until every serial TCP listener of the served devices listens;
+	 * rejects with a VusbServiceError (port in use, no such local address)
+	 * for the first that cannot. `vusb serve` calls it after plugging.
+	 */
+	async ready(): Promise<void> {
+		for (const entry of this.served.values()) await this.entryReady(entry)
+	}
+
+	private async entryReady(entry: Served): Promise<void> {
+		const starting = entry.starting.splice(0)
+		await Promise.all(starting)
 	}
 
 	private async pushEntry(entry: Served): Promise<void> {
@@ -269,11 +305,15 @@ export class VusbService {
 		return before
 	}
 
-	/** Closes every TAP (the server itself is the caller's to close). */
+	/** Closes every TAP and serial backend (the server itself is the caller's to close). */
 	async close(): Promise<void> {
 		const all = [...this.served.values()].flatMap((s) => [...s.taps.values()])
-		for (const s of this.served.values()) s.taps.clear()
-		await Promise.all(all.map((t) => t.close()))
+		const serials = [...this.served.values()].flatMap((s) => [...s.serials.values()])
+		for (const s of this.served.values()) {
+			s.taps.clear()
+			s.serials.clear()
+		}
+		await Promise.all([...all.map((t) => t.close()), ...serials.map((h) => h.close())])
 	}
 
 	/**
@@ -294,16 +334,18 @@ export class VusbService {
 			source: 'set',
 			responders: entry.responders,
 			functions: [],
-			taps: new Map(),
-			keyboards: [],
+			...fresh(),
 			...(entry.pushedTo ? {pushedTo: entry.pushedTo} : {}),
 		}
 		let device: ReturnType<typeof buildDevice>
+		const oldSerials = [...entry.serials.values()]
 		try {
-			device = this.build(next, entry.taps)
+			device = this.build(next, entry.taps, entry.serials)
+			await this.entryReady(next)
 		} catch (error) {
-			// TAPs the old definition had stay with it; only new ones are closed.
+			// TAPs and serial backends the old definition had stay with it; only new ones are closed.
 			this.closeTaps([...next.taps.values()].filter((t) => ![...entry.taps.values()].includes(t)))
+			this.closeSerials([...next.serials.values()].filter((h) => !oldSerials.includes(h)))
 			throw error
 		}
 		// The new definition first: closing the old pushed connection must not look like the client's detach.
@@ -311,6 +353,7 @@ export class VusbService {
 		this.server.unplug(busid)
 		this.server.plug(device, busid)
 		this.closeTaps([...entry.taps.values()].filter((t) => ![...next.taps.values()].includes(t)))
+		this.closeSerials(oldSerials.filter((h) => ![...next.serials.values()].includes(h)))
 		if (!next.pushedTo) return {...report(next, null), dropped, repushed: false}
 		try {
 			await this.pushEntry(next)
@@ -349,6 +392,36 @@ export class VusbService {
 		return handler
 	}
 
+	/** A new TCP backend, starting: its listen error (port in use, no such address) surfaces in ready(). */
+	private openSerial(entry: Served, tcp: {listen?: string; connect?: string}): SerialTcpHandler {
+		const text = (tcp.listen ?? tcp.connect)!
+		const {host, port} = parseHostPort(text)
+		if (tcp.connect !== undefined) {
+			const handler = new SerialTcpConnect(host, port)
+			void handler.start()
+			return handler
+		}
+		const handler = new SerialTcpListen(host, port)
+		const what = `${entry.source}: serial backend tcp listen ${text}`
+		const started = handler.start().catch((error: NodeJS.ErrnoException) => {
+			if (error.code === 'EADDRINUSE') throw new VusbServiceError(`${what}: address already in use`, 'BUSY', ExitCode.busy)
+			if (error.code === 'EADDRNOTAVAIL') throw new VusbServiceError(`${what}: no such local address`, 'USAGE', ExitCode.usage)
+			if (error.code === 'EACCES') throw new VusbServiceError(`${what}: permission denied (a port below 1024?)`, 'PERMISSION_DENIED', ExitCode.permissionDenied)
+			if (error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN') throw new VusbServiceError(`${what}: unknown host`, 'USAGE', ExitCode.usage)
+			throw new VusbServiceError(`${what}: ${error.message}`, 'BUSY', ExitCode.busy)
+		})
+		// Handled in ready(); this keeps a failure that nobody awaits from being an unhandled rejection.
+		started.catch(() => {})
+		entry.starting.push(started)
+		return handler
+	}
+
+	private closeSerials(handlers: Iterable<SerialTcpHandler>): void {
+		for (const h of handlers) {
+			h.close().catch((error: Error) => this.logError(`vusb: closing a serial backend: ${error.message}`))
+		}
+	}
+
 	private closeTaps(handlers: Iterable<TapFrameHandler>): void {
 		for (const h of handlers) {
 			h.close().catch((error: Error) => this.logError(`vusb: closing a TAP: ${error.message}`))
@@ -372,8 +445,13 @@ export class VusbService {
 		return this.server.exported().find((e) => e.busid === busid)?.attachedTo ?? null
 	}
 
-	private build(entry: Served, reuse: Map<string, TapFrameHandler> = new Map()): ReturnType<typeof buildDevice> {
+	private build(
+		entry: Served,
+		reuse: Map<string, TapFrameHandler> = new Map(),
+		reuseSerials: Map<number, SerialTcpHandler> = new Map(),
+	): ReturnType<typeof buildDevice> {
 		let network = 0
+		let serial = 0
 		entry.functions = []
 		entry.keyboards = []
 		return buildDevice(entry.config, {
@@ -395,8 +473,17 @@ export class VusbService {
 				return new PingResponder({mac, ipv4})
 			},
 			serial: (fn) => {
-				entry.functions.push({type: fn.type})
-				return new SerialEcho()
+				const ordinal = serial++
+				const tcp = fn.backend?.tcp
+				if (!tcp) {
+					entry.functions.push({type: fn.type})
+					return new SerialEcho()
+				}
+				const handler = reuseSerials.get(ordinal) ?? this.openSerial(entry, tcp)
+				entry.serials.set(ordinal, handler)
+				entry.serialOfFunction.set(entry.functions.length, handler)
+				entry.functions.push({type: fn.type, tcp: {listen: tcp.listen ?? null, connect: tcp.connect ?? null, peer: null, stats: handler.stats}})
+				return handler
 			},
 			keyboard: (fn) => {
 				entry.functions.push({type: fn.type})
@@ -408,8 +495,15 @@ export class VusbService {
 	}
 }
 
+/** The per-device collections a new Served starts with. */
+function fresh(): Pick<Served, 'taps' | 'keyboards' | 'serials' | 'serialOfFunction' | 'starting'> {
+	return {taps: new Map(), keyboards: [], serials: new Map(), serialOfFunction: new Map(), starting: []}
+}
+
 function report(s: Served, attachedTo: string | null): DeviceReport {
-	const functions = s.functions.map((f) => {
+	const functions = s.functions.map((f, i) => {
+		const serial = s.serialOfFunction.get(i)
+		if (f.tcp && serial) return {...f, tcp: {...f.tcp, peer: serial.peer, stats: {...serial.stats}}}
 		if (!f.tap) return f
 		const handler = s.taps.get(tapKey({name: f.tap.name, ...(f.tap.netns === null ? {} : {netns: f.tap.netns})}))
 		return {...f, tap: {...f.tap, carrier: handler?.linkUp ?? false, stats: {...(handler?.stats ?? f.tap.stats)}}}

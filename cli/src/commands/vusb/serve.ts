@@ -33,12 +33,17 @@ to a TAP device created when serving starts (in that network namespace):
 the TAP has carrier while a host has the function up. Other network
 functions get an emulated peer answering ARP and ping at the --responder
 addresses (the Nth such function, over all devices in order, gets the Nth
-address; the rest drop what they receive); serial functions echo.
+address; the rest drop what they receive). A serial function echoes, or
+with "backend": {"tcp": {"listen": "127.0.0.1:PORT"}} is the far end of a
+TCP listener (one client at a time; a second gets a line saying why and is
+closed), or with {"tcp": {"connect": "HOST:PORT"}} of a connection that is
+retried with a backoff.
 
 Other invocations (vusb list, unplug, set) reach the running server through
 its control socket. SIGINT or SIGTERM stops it: clients lose their devices.
 Exit codes: 3 invalid device file, 5 a TAP needs root, 6 no such network
-namespace, 7 address, control socket or TAP in use.`
+namespace, 7 address, control socket, TAP or a serial backend's TCP port
+in use.`
 	static override examples = [
 		{description: 'Serve an ECM and an ACM device on 127.0.0.1:3240:', command: '<%= config.bin %> <%= command.id %> ecm.json acm.json'},
 		{
@@ -85,6 +90,12 @@ namespace, 7 address, control socket or TAP in use.`
 				if (error instanceof UsbvnetError) throw error
 				throw new UsbvnetError(`${file}: ${(error as Error).message}`, 'BUSY', ExitCode.busy)
 			}
+		}
+		try {
+			await service.ready()
+		} catch (error) {
+			await service.close()
+			throw error
 		}
 		for (const d of service.list()) log.info(`vusb: ${d.busid} from ${d.source}: ${describeFunctions(d)}`)
 
