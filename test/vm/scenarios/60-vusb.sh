@@ -3,7 +3,8 @@
 # with `usbvnet vusb attach` (sysfs, no usbip binary) and once with stock
 # `usbip attach`. The guest's own drivers bind them: cdc_ether, cdc_ncm and
 # cdc_acm. Ping across ECM and NCM (the server's ping peers), echo through
-# /dev/ttyACM*, unplug from the server side, detach from the client side,
+# /dev/ttyACM*, bytes both ways between a ttyACM and a TCP client of its
+# function's TCP backend, unplug from the server side, detach from the client side,
 # re-define a device's functions (vusb set), an emulated ECM device in a
 # usbvnet0 slot, and a server stopped under attached devices. Every removal
 # must leave nothing behind: vhci port free, no USB device, no netdev.
@@ -13,11 +14,12 @@
 #   │ node: usbvnet vusb serve  ecm.json ncm.json acm.json ecm2.json       │
 #   │   1-1 ECM  peer 192.168.77.2 ┐                                     │
 #   │   1-2 NCM  peer 192.168.78.2 ├─ TCP 127.0.0.1:3240 ─┐              │
-#   │   1-3 ACM  echo              │                      │              │
+#   │   1-3 ACM  echo, ACM tcp:4031│                      │              │
 #   │   1-4 ECM  peer 192.168.79.2 ┘                      ▼              │
 #   │                                vhci_hcd ── cdc_ether  usbX 192.168.77.1
 #   │                                         ── cdc_ncm    usbY 192.168.78.1
 #   │                                         ── cdc_acm    /dev/ttyACMn │
+#   │                                         ── cdc_acm    /dev/ttyACMm │
 #   │                                         ── cdc_ether  -> usbvnet0 slot
 #   └────────────────────────────────────────────────────────────────────┘
 # vm-timeout: 600
@@ -71,6 +73,26 @@ echo_through() {
 	[ "$got" = "$text" ] || { echo "sent '$text', read back '$got'"; return 1; }
 }
 
+# tcp_through TTY PORT: the ACM function behind TTY has a TCP listener on
+# PORT: bytes a client sends come out of TTY, bytes written to TTY reach the
+# client, and a second client gets one line saying the line is taken.
+tcp_through() {
+	local tty=/dev/$1 port=$2 up="to-host-$RANDOM" down="from-host-$RANDOM" got t c c2
+	stty -F "$tty" raw -echo 115200 || return 1
+	exec {t}<>"$tty"
+	exec {c}<>"/dev/tcp/127.0.0.1/$port" || return 1
+	printf '%s' "$up" >&"$c"
+	read -r -t 10 -N "${#up}" -u "$t" got
+	[ "$got" = "$up" ] || { echo "client sent '$up', $tty read '$got'"; return 1; }
+	printf '%s' "$down" >&"$t"
+	read -r -t 10 -N "${#down}" -u "$c" got
+	[ "$got" = "$down" ] || { echo "$tty wrote '$down', client read '$got'"; return 1; }
+	exec {c2}<>"/dev/tcp/127.0.0.1/$port" || return 1
+	read -r -t 10 -u "$c2" got
+	case $got in *"already has a client"*) ;; *) echo "second client read '$got'"; return 1 ;; esac
+	exec {c2}<&- {c}<&- {t}<&-
+}
+
 # Where the time goes (node start-up dominates under TCG).
 phase() { echo "60-vusb: ${SECONDS}s: $*"; }
 
@@ -85,7 +107,9 @@ kmsg_mark "vusb"
 # ---- serve four devices ------------------------------------------------------
 phase "serve four devices"
 # node itself, not a function: $! must be the server's pid for kill.
-node "$CLI_ROOT/cli/bin/run.js" vusb serve "$V/ecm.json" "$V/ncm.json" "$V/acm.json" "$V/ecm2.json" --control "$ctl" \
+# The ACM device gets a second serial function, backed by a TCP listener.
+jq '.functions += [{"type": "cdc-acm", "backend": {"tcp": {"listen": "127.0.0.1:4031"}}}]' "$V/acm.json" >"$work/acm.json"
+node "$CLI_ROOT/cli/bin/run.js" vusb serve "$V/ecm.json" "$V/ncm.json" "$work/acm.json" "$V/ecm2.json" --control "$ctl" \
 	--responder 192.168.77.2 --responder 192.168.78.2 --responder 192.168.79.2 >"$slog" 2>&1 &
 serve_pid=$!
 check_wait "serve: listening on 127.0.0.1:3240 with its control socket" 90 \
@@ -157,6 +181,10 @@ check_wait "ACM: a ttyACM device node" 10 test -c "/dev/$(tty_of "$acm:1.0")"
 acm_tty=$(tty_of "$acm:1.0")
 check "ACM: echo through /dev/$acm_tty" echo_through "$acm_tty" "hello-vusb-$RANDOM"
 check "ACM: a second echo (reopened)" echo_through "$acm_tty" "0123456789abcdefghijklmnopqrstuvwxyz"
+check_wait "ACM: cdc_acm bound to $acm:1.2 (the TCP-backed function)" 10 test -c "/dev/$(tty_of "$acm:1.2")"
+acm_tcp_tty=$(tty_of "$acm:1.2")
+check "ACM over TCP: bytes both ways between /dev/$acm_tcp_tty and a client of 127.0.0.1:4031, a second client refused" \
+	tcp_through "$acm_tcp_tty" 4031
 check "server: 1-1 1-2 1-3 imported" serve_says "vusb: 1-3 imported by"
 acm_port=$(usbip port | awk '/^Port [0-9]+:/ { p = $2 } index($0, "/1-3") { sub(":", "", p); print p + 0; exit }')
 
@@ -178,7 +206,7 @@ check "unplug: no busid $ncm in sysfs" test ! -e "/sys/bus/usb/devices/$ncm"
 check_wait "detach: the ECM device left" 20 gone 1209:0001
 check "detach: its netdev $ecm_if is gone" test ! -e "/sys/class/net/$ecm_if"
 check_wait "detach: the ACM device left" 20 gone 1209:0003
-check "detach: /dev/$acm_tty is gone" test ! -e "/sys/class/tty/$acm_tty"
+check "detach: /dev/$acm_tty and /dev/$acm_tcp_tty are gone" test ! -e "/sys/class/tty/$acm_tty" -a ! -e "/sys/class/tty/$acm_tcp_tty"
 check "detach: usbip port lists nothing" sh -c "! usbip port | grep -qF 'usbip://'"
 check "no vhci port in use" no_ports_used
 check_wait "server: 1-1 and 1-3 released" 20 sh -c "grep -qF 'vusb: 1-1 released by' '$slog' && grep -qF 'vusb: 1-3 released by' '$slog'"
