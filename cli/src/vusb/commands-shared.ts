@@ -26,6 +26,7 @@ export function describeFunctions(device: DeviceReport): string {
 	return device.functions
 		.map((f) => {
 			const name = f.type.replace(/^cdc-/, '')
+			if (f.pty) return `${name} (pty ${f.pty.slave ?? '?'}${f.pty.link ? `, link ${f.pty.link}` : ''})`
 			if (f.tcp) {
 				const where = f.tcp.listen ? `tcp listen ${f.tcp.listen}` : `tcp connect ${f.tcp.connect ?? '?'}`
 				return `${name} (${where}${f.tcp.peer ? `, peer ${f.tcp.peer}` : ''})`

@@ -59,10 +59,10 @@ export interface CdcNcmConfig extends NetworkFunctionFields {
 	ntbOutMaxSize?: number
 }
 
-/** The far end of a serial function: a TCP listener (one client at a time) or a TCP connection. */
-export interface SerialBackendConfig {
-	tcp: {listen: string; connect?: never} | {connect: string; listen?: never}
-}
+/** The far end of a serial function: a TCP listener (one client at a time), a TCP connection, or a pseudo-terminal. */
+export type SerialBackendConfig =
+	| {tcp: {listen: string; connect?: never} | {connect: string; listen?: never}; pty?: never}
+	| {pty: {link?: string}; tcp?: never}
 
 export interface CdcAcmConfig {
 	type: 'cdc-acm'
@@ -119,6 +119,7 @@ const PATTERN_MEANING: Record<string, string> = {
 	mac: 'a unicast MAC address "xx:xx:xx:xx:xx:xx" (first octet even, not all zeros)',
 	ifname: 'an interface name of 1-15 letters, digits, "_", ".", "-", "@" (not "." or ".."), e.g. "vusb0"',
 	netns: 'a network namespace name (as in `ip netns add NAME`) or an absolute path',
+	link: 'an absolute path not ending in "/", e.g. "/run/usbvnet/ttyVUSB0"',
 	hostPort: 'HOST:PORT or [IPV6]:PORT with a port from 1 to 65535, e.g. "127.0.0.1:4001"',
 }
 
@@ -170,7 +171,7 @@ function crossChecks(config: VusbDeviceConfig): ConfigIssue[] {
 	const taps = new Map<string, number>()
 	const listens = new Map<string, number>()
 	config.functions.forEach((fn, i) => {
-		const listen = fn.type === 'cdc-acm' ? fn.backend?.tcp.listen : undefined
+		const listen = fn.type === 'cdc-acm' ? fn.backend?.tcp?.listen : undefined
 		if (listen !== undefined) {
 			const firstListen = listens.get(listen)
 			if (firstListen !== undefined) {

@@ -8,6 +8,9 @@ import {UsbipServer} from './usbip/server.js'
 import {parseDeviceConfigText} from './device-config.js'
 import type {VusbDeviceConfig} from './device-config.js'
 import {ExitCode} from '../errors.js'
+import {existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 
 function device(busid: string, functions: unknown[]): VusbDeviceConfig {
 	return parseDeviceConfigText(JSON.stringify({busid, vendorId: '0x1209', productId: '0x0003', functions}), `${busid}.json`)
@@ -87,6 +90,47 @@ describe('serial TCP backends in the service', () => {
 	})
 })
 
+describe('serial pseudo-terminal backends in the service', () => {
+	it('opens a pty with its link, reports it, and removes the link on unplug', async () => {
+		const dir = mkdtempSync(join(tmpdir(), 'vusb-svc-pty-'))
+		const link = join(dir, 'ttyVUSB0')
+		try {
+			const service = new VusbService(new UsbipServer())
+			service.plug(device('1-1', [{type: 'cdc-acm', backend: {pty: {link}}}]), '1-1.json')
+			await service.ready()
+			const pty = service.list()[0]!.functions[0]!.pty
+			assert.match(pty?.slave ?? '', /^\/dev\/pts\/\d+$/)
+			assert.equal(pty?.link, link)
+			assert.equal(readlinkSync(link), pty?.slave)
+			service.unplug('1-1')
+			await waitGone(link)
+			await service.close()
+		} finally {
+			rmSync(dir, {recursive: true, force: true})
+		}
+	})
+
+	it('names a link it cannot make at ready(), leaving what is there', async () => {
+		const dir = mkdtempSync(join(tmpdir(), 'vusb-svc-pty-'))
+		const file = join(dir, 'file')
+		writeFileSync(file, 'keep')
+		try {
+			const service = new VusbService(new UsbipServer())
+			service.plug(device('1-1', [{type: 'cdc-acm', backend: {pty: {link: file}}}]), 'acm.json')
+			await assert.rejects(service.ready(), {exitCode: ExitCode.busy, message: new RegExp(`acm\\.json: serial backend pty \\(link ${file}\\): ${file} exists and is not a symlink`)})
+			await service.close()
+			assert.equal(readFileSync(file, 'utf8'), 'keep')
+		} finally {
+			rmSync(dir, {recursive: true, force: true})
+		}
+	})
+})
+
+async function waitGone(path: string): Promise<void> {
+	for (let i = 0; i < 100 && existsSync(path); i++) await new Promise((r) => setTimeout(r, 10))
+	assert.ok(!existsSync(path), `${path} still there`)
+}
+
 describe('device files with serial backends', () => {
 	it('accept listen and connect, and reject bad addresses, both at once and a listen used twice', () => {
 		assert.deepEqual(problems([{type: 'cdc-acm', backend: {tcp: {listen: '127.0.0.1:4001'}}}]), [])
@@ -97,6 +141,11 @@ describe('device files with serial backends', () => {
 		assert.match(problems([{type: 'cdc-acm', backend: {tcp: {listen: '127.0.0.1:0'}}}]).join('\n'), /expected HOST:PORT/)
 		assert.match(problems([{type: 'cdc-acm', backend: {tcp: {listen: '127.0.0.1:1', connect: '127.0.0.1:2'}}}]).join('\n'), /backend\.tcp/)
 		assert.match(problems([{type: 'cdc-acm', backend: {tcp: {}}}]).join('\n'), /backend\.tcp/)
+		assert.deepEqual(problems([{type: 'cdc-acm', backend: {pty: {}}}]), [])
+		assert.deepEqual(problems([{type: 'cdc-acm', backend: {pty: {link: '/run/usbvnet/ttyVUSB0'}}}]), [])
+		assert.match(problems([{type: 'cdc-acm', backend: {pty: {link: 'relative'}}}]).join('\n'), /backend\.pty\.link: expected an absolute path/)
+		assert.match(problems([{type: 'cdc-acm', backend: {pty: {}, tcp: {listen: '127.0.0.1:1'}}}]).join('\n'), /backend/)
+		assert.match(problems([{type: 'cdc-acm', backend: {}}]).join('\n'), /backend/)
 		assert.match(problems([{type: 'cdc-acm', backend: {tcp: {lisen: '127.0.0.1:1'}}}]).join('\n'), /did you mean "listen"/)
 		assert.match(
 			problems([

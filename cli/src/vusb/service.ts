@@ -9,9 +9,9 @@
 // PingResponder at the Nth --responder address, with a MAC derived from the
 // function's hostMac (peerMacFor); the rest drop what they receive. ACM
 // functions echo, unless their JSON names a TCP backend
-// (functions/serial-tcp.ts): its listener or connection is opened when the
-// device is plugged (ready() waits for the listener) and closed when it is
-// unplugged; `set` keeps the Nth ACM function's backend open.
+// (functions/serial-tcp.ts) or a pseudo-terminal (functions/serial-pty.ts):
+// it is opened when the device is plugged (ready() waits for it) and closed
+// when it is unplugged; `set` keeps the Nth ACM function's backend open.
 
 import {ExitCode, UsbvnetError} from '../errors.js'
 import {PushError, type UsbipServer} from './usbip/server.js'
@@ -26,6 +26,11 @@ import {PingResponder, SerialEcho, parseIpv4} from './functions/responders.js'
 import type {FrameHandler} from './functions/cdc-net.js'
 import {SerialTcpConnect, SerialTcpListen} from './functions/serial-tcp.js'
 import type {SerialTcpHandler, SerialTcpStats} from './functions/serial-tcp.js'
+import {SerialPty} from './functions/serial-pty.js'
+import type {SerialPtyStats} from './functions/serial-pty.js'
+
+/** A serial function's backend that needs opening and closing. */
+type SerialBackend = SerialTcpHandler | SerialPty
 import {formatMac, parseMac} from './functions/cdc.js'
 
 export class VusbServiceError extends UsbvnetError {}
@@ -121,6 +126,8 @@ export interface FunctionReport {
 	tap?: {name: string; netns: string | null; mac: string; carrier: boolean; stats: TapStats}
 	/** The TCP far end of a serial function: where it listens or connects, its current peer and counters. */
 	tcp?: {listen: string | null; connect: string | null; peer: string | null; stats: SerialTcpStats}
+	/** The pseudo-terminal of a serial function: its slave (/dev/pts/N), link and counters. */
+	pty?: {slave: string | null; link: string | null; stats: SerialPtyStats}
 }
 
 export interface DeviceReport {
@@ -151,8 +158,8 @@ interface Served {
 	taps: Map<string, TapFrameHandler>
 	keyboards: HidKeyboardFunction[]
 	/** TCP backends of its serial functions by ACM ordinal (kept across `set`), and by index in `functions`. */
-	serials: Map<number, SerialTcpHandler>
-	serialOfFunction: Map<number, SerialTcpHandler>
+	serials: Map<number, SerialBackend>
+	serialOfFunction: Map<number, SerialBackend>
 	/** Listeners still starting: ready() waits for them. */
 	starting: Promise<void>[]
 	pushedTo?: {host: string; port: number}
@@ -392,8 +399,10 @@ export class VusbService {
 		return handler
 	}
 
-	/** A new TCP backend, starting: its listen error (port in use, no such address) surfaces in ready(). */
-	private openSerial(entry: Served, tcp: {listen?: string; connect?: string}): SerialTcpHandler {
+	/** A new serial backend, starting: its error (port in use, no such address, link) surfaces in ready(). */
+	private openSerial(entry: Served, backend: NonNullable<CdcAcmConfig['backend']>): SerialBackend {
+		if (backend.pty) return this.openPty(entry, backend.pty.link)
+		const tcp = backend.tcp
 		const text = (tcp.listen ?? tcp.connect)!
 		const {host, port} = parseHostPort(text)
 		if (tcp.connect !== undefined) {
@@ -416,7 +425,22 @@ export class VusbService {
 		return handler
 	}
 
-	private closeSerials(handlers: Iterable<SerialTcpHandler>): void {
+	private openPty(entry: Served, link: string | undefined): SerialPty {
+		const handler = new SerialPty(link, (error) => this.logError(`vusb: ${entry.busid || entry.source}: ${error.message}`))
+		const what = `${entry.source}: serial backend pty${link === undefined ? '' : ` (link ${link})`}`
+		const started = handler.start().catch((error: NodeJS.ErrnoException) => {
+			if (error instanceof UsbvnetError) throw new VusbServiceError(`${what}: ${error.message}`, error.code, error.exitCode)
+			if (error.code === 'EACCES' || error.code === 'EPERM' || error.code === 'EROFS') {
+				throw new VusbServiceError(`${what}: ${error.message} (run as root?)`, 'PERMISSION_DENIED', ExitCode.permissionDenied)
+			}
+			throw new VusbServiceError(`${what}: ${error.message}`, 'BUSY', ExitCode.busy)
+		})
+		started.catch(() => {})
+		entry.starting.push(started)
+		return handler
+	}
+
+	private closeSerials(handlers: Iterable<SerialBackend>): void {
 		for (const h of handlers) {
 			h.close().catch((error: Error) => this.logError(`vusb: closing a serial backend: ${error.message}`))
 		}
@@ -448,7 +472,7 @@ export class VusbService {
 	private build(
 		entry: Served,
 		reuse: Map<string, TapFrameHandler> = new Map(),
-		reuseSerials: Map<number, SerialTcpHandler> = new Map(),
+		reuseSerials: Map<number, SerialBackend> = new Map(),
 	): ReturnType<typeof buildDevice> {
 		let network = 0
 		let serial = 0
@@ -474,15 +498,20 @@ export class VusbService {
 			},
 			serial: (fn) => {
 				const ordinal = serial++
-				const tcp = fn.backend?.tcp
-				if (!tcp) {
+				const backend = fn.backend
+				if (!backend) {
 					entry.functions.push({type: fn.type})
 					return new SerialEcho()
 				}
-				const handler = reuseSerials.get(ordinal) ?? this.openSerial(entry, tcp)
+				const handler = reuseSerials.get(ordinal) ?? this.openSerial(entry, backend)
 				entry.serials.set(ordinal, handler)
 				entry.serialOfFunction.set(entry.functions.length, handler)
-				entry.functions.push({type: fn.type, tcp: {listen: tcp.listen ?? null, connect: tcp.connect ?? null, peer: null, stats: handler.stats}})
+				if (handler instanceof SerialPty) {
+					entry.functions.push({type: fn.type, pty: {slave: handler.slavePath, link: handler.link ?? null, stats: handler.stats}})
+				} else {
+					const tcp: {listen?: string; connect?: string} = backend.tcp ?? {}
+					entry.functions.push({type: fn.type, tcp: {listen: tcp.listen ?? null, connect: tcp.connect ?? null, peer: null, stats: handler.stats}})
+				}
 				return handler
 			},
 			keyboard: (fn) => {
@@ -503,7 +532,8 @@ function fresh(): Pick<Served, 'taps' | 'keyboards' | 'serials' | 'serialOfFunct
 function report(s: Served, attachedTo: string | null): DeviceReport {
 	const functions = s.functions.map((f, i) => {
 		const serial = s.serialOfFunction.get(i)
-		if (f.tcp && serial) return {...f, tcp: {...f.tcp, peer: serial.peer, stats: {...serial.stats}}}
+		if (f.pty && serial instanceof SerialPty) return {...f, pty: {...f.pty, slave: serial.slavePath, stats: {...serial.stats}}}
+		if (f.tcp && serial && !(serial instanceof SerialPty)) return {...f, tcp: {...f.tcp, peer: serial.peer, stats: {...serial.stats}}}
 		if (!f.tap) return f
 		const handler = s.taps.get(tapKey({name: f.tap.name, ...(f.tap.netns === null ? {} : {netns: f.tap.netns})}))
 		return {...f, tap: {...f.tap, carrier: handler?.linkUp ?? false, stats: {...(handler?.stats ?? f.tap.stats)}}}

@@ -4,7 +4,7 @@
 # `usbip attach`. The guest's own drivers bind them: cdc_ether, cdc_ncm and
 # cdc_acm. Ping across ECM and NCM (the server's ping peers), echo through
 # /dev/ttyACM*, bytes both ways between a ttyACM and a TCP client of its
-# function's TCP backend, unplug from the server side, detach from the client side,
+# function's TCP backend and between a ttyACM and its pseudo-terminal, unplug from the server side, detach from the client side,
 # re-define a device's functions (vusb set), an emulated ECM device in a
 # usbvnet0 slot, and a server stopped under attached devices. Every removal
 # must leave nothing behind: vhci port free, no USB device, no netdev.
@@ -14,12 +14,11 @@
 #   │ node: usbvnet vusb serve  ecm.json ncm.json acm.json ecm2.json       │
 #   │   1-1 ECM  peer 192.168.77.2 ┐                                     │
 #   │   1-2 NCM  peer 192.168.78.2 ├─ TCP 127.0.0.1:3240 ─┐              │
-#   │   1-3 ACM  echo, ACM tcp:4031│                      │              │
+#   │   1-3 ACM  echo/tcp:4031/pty │                      │              │
 #   │   1-4 ECM  peer 192.168.79.2 ┘                      ▼              │
 #   │                                vhci_hcd ── cdc_ether  usbX 192.168.77.1
 #   │                                         ── cdc_ncm    usbY 192.168.78.1
-#   │                                         ── cdc_acm    /dev/ttyACMn │
-#   │                                         ── cdc_acm    /dev/ttyACMm │
+#   │                                         ── cdc_acm x3 /dev/ttyACM* │
 #   │                                         ── cdc_ether  -> usbvnet0 slot
 #   └────────────────────────────────────────────────────────────────────┘
 # vm-timeout: 600
@@ -93,6 +92,21 @@ tcp_through() {
 	exec {c2}<&- {c}<&- {t}<&-
 }
 
+# pty_through TTY LINK: the ACM function behind TTY has a pseudo-terminal
+# whose slave LINK points to: bytes both ways, raw.
+pty_through() {
+	local tty=/dev/$1 link=$2 up="to-host-$RANDOM" down="from-host-$RANDOM" got t p
+	stty -F "$tty" raw -echo 115200 || return 1
+	exec {t}<>"$tty" {p}<>"$link"
+	printf '%s' "$up" >&"$p"
+	read -r -t 10 -N "${#up}" -u "$t" got
+	[ "$got" = "$up" ] || { echo "$link got '$up', $tty read '$got'"; return 1; }
+	printf '%s' "$down" >&"$t"
+	read -r -t 10 -N "${#down}" -u "$p" got
+	[ "$got" = "$down" ] || { echo "$tty wrote '$down', $link read '$got'"; return 1; }
+	exec {p}<&- {t}<&-
+}
+
 # Where the time goes (node start-up dominates under TCG).
 phase() { echo "60-vusb: ${SECONDS}s: $*"; }
 
@@ -107,8 +121,9 @@ kmsg_mark "vusb"
 # ---- serve four devices ------------------------------------------------------
 phase "serve four devices"
 # node itself, not a function: $! must be the server's pid for kill.
-# The ACM device gets a second serial function, backed by a TCP listener.
-jq '.functions += [{"type": "cdc-acm", "backend": {"tcp": {"listen": "127.0.0.1:4031"}}}]' "$V/acm.json" >"$work/acm.json"
+# The ACM device gets two more serial functions, backed by a TCP listener and a pty.
+jq --arg link "$work/ttyVUSB0" '.functions += [{"type": "cdc-acm", "backend": {"tcp": {"listen": "127.0.0.1:4031"}}},
+	{"type": "cdc-acm", "backend": {"pty": {"link": $link}}}]' "$V/acm.json" >"$work/acm.json"
 node "$CLI_ROOT/cli/bin/run.js" vusb serve "$V/ecm.json" "$V/ncm.json" "$work/acm.json" "$V/ecm2.json" --control "$ctl" \
 	--responder 192.168.77.2 --responder 192.168.78.2 --responder 192.168.79.2 >"$slog" 2>&1 &
 serve_pid=$!
@@ -185,6 +200,10 @@ check_wait "ACM: cdc_acm bound to $acm:1.2 (the TCP-backed function)" 10 test -c
 acm_tcp_tty=$(tty_of "$acm:1.2")
 check "ACM over TCP: bytes both ways between /dev/$acm_tcp_tty and a client of 127.0.0.1:4031, a second client refused" \
 	tcp_through "$acm_tcp_tty" 4031
+check_wait "ACM: cdc_acm bound to $acm:1.4 (the pty-backed function)" 10 test -c "/dev/$(tty_of "$acm:1.4")"
+acm_pty_tty=$(tty_of "$acm:1.4")
+check "ACM over a pty: $work/ttyVUSB0 -> $(readlink "$work/ttyVUSB0")" test -c "$work/ttyVUSB0"
+check "ACM over a pty: bytes both ways between /dev/$acm_pty_tty and the pty" pty_through "$acm_pty_tty" "$work/ttyVUSB0"
 check "server: 1-1 1-2 1-3 imported" serve_says "vusb: 1-3 imported by"
 acm_port=$(usbip port | awk '/^Port [0-9]+:/ { p = $2 } index($0, "/1-3") { sub(":", "", p); print p + 0; exit }')
 
@@ -206,7 +225,8 @@ check "unplug: no busid $ncm in sysfs" test ! -e "/sys/bus/usb/devices/$ncm"
 check_wait "detach: the ECM device left" 20 gone 1209:0001
 check "detach: its netdev $ecm_if is gone" test ! -e "/sys/class/net/$ecm_if"
 check_wait "detach: the ACM device left" 20 gone 1209:0003
-check "detach: /dev/$acm_tty and /dev/$acm_tcp_tty are gone" test ! -e "/sys/class/tty/$acm_tty" -a ! -e "/sys/class/tty/$acm_tcp_tty"
+check "detach: /dev/$acm_tty, $acm_tcp_tty and $acm_pty_tty are gone" \
+	test ! -e "/sys/class/tty/$acm_tty" -a ! -e "/sys/class/tty/$acm_tcp_tty" -a ! -e "/sys/class/tty/$acm_pty_tty"
 check "detach: usbip port lists nothing" sh -c "! usbip port | grep -qF 'usbip://'"
 check "no vhci port in use" no_ports_used
 check_wait "server: 1-1 and 1-3 released" 20 sh -c "grep -qF 'vusb: 1-1 released by' '$slog' && grep -qF 'vusb: 1-3 released by' '$slog'"

@@ -37,13 +37,14 @@ address; the rest drop what they receive). A serial function echoes, or
 with "backend": {"tcp": {"listen": "127.0.0.1:PORT"}} is the far end of a
 TCP listener (one client at a time; a second gets a line saying why and is
 closed), or with {"tcp": {"connect": "HOST:PORT"}} of a connection that is
-retried with a backoff.
+retried with a backoff, or with {"pty": {"link": PATH}} of a raw
+pseudo-terminal (PATH, optional, a symlink to its /dev/pts/N).
 
 Other invocations (vusb list, unplug, set) reach the running server through
 its control socket. SIGINT or SIGTERM stops it: clients lose their devices.
 Exit codes: 3 invalid device file, 5 a TAP needs root, 6 no such network
 namespace, 7 address, control socket, TAP or a serial backend's TCP port
-in use.`
+in use (or its pty link path taken by a file).`
 	static override examples = [
 		{description: 'Serve an ECM and an ACM device on 127.0.0.1:3240:', command: '<%= config.bin %> <%= command.id %> ecm.json acm.json'},
 		{

@@ -1,0 +1,182 @@
+/**
+ * A pseudo-terminal pair for vusb's serial backend: posix_openpt, grantpt,
+ * unlockpt and ptsname_r through koffi, the master set raw (cfmakeraw), and
+ * its reads done by the same worker thread as a TAP's (tap-reader.ts: poll
+ * on the descriptor and an eventfd, chunks posted in batches), so node's
+ * event loop never reads a descriptor itself.
+ *
+ * We keep a descriptor of the slave open too: without it a master whose
+ * slave nobody has open reports POLLHUP and reads fail with EIO, and the
+ * reader would stop. The cost: bytes written to the master while no program
+ * reads the slave wait in the slave's input queue (a few KiB) and then
+ * writes fail with EAGAIN; write() returns false and the caller counts them.
+ */
+import {Worker} from 'node:worker_threads'
+import {ExitCode, UsbvnetError} from '../errors.js'
+import {describeErrno} from './errors.js'
+import {O_CLOEXEC, O_RDWR, ffi} from './libc.js'
+import type {TapReaderMessage} from './tap.js'
+
+const O_NOCTTY = 0o400
+const O_NONBLOCK = 0o4000
+const EFD_CLOEXEC = 0o2000000
+const EFD_NONBLOCK = 0o4000
+const TCSANOW = 0
+/** struct termios is 60 bytes in glibc and musl on the architectures libc.ts accepts; room to spare. */
+const TERMIOS_SIZE = 128
+const PTY_READ_BUFFER = 4096
+const PTY_MAX_BATCHES_IN_FLIGHT = 8
+
+interface PtyCalls {
+	posixOpenpt(flags: number): number
+	grantpt(fd: number): number
+	unlockpt(fd: number): number
+	ptsnameR(fd: number, buffer: Buffer, length: number): number
+	tcgetattr(fd: number, termios: Buffer): number
+	tcsetattr(fd: number, action: number, termios: Buffer): number
+	cfmakeraw(termios: Buffer): void
+	open(path: string, flags: number): number
+	close(fd: number): number
+	write(fd: number, buffer: Buffer, count: number): number
+	eventfd(initval: number, flags: number): number
+	errno(): number
+}
+
+let calls: PtyCalls | undefined
+
+function ptyCalls(): PtyCalls {
+	if (calls) return calls
+	const {koffi, lib} = ffi()
+	const posixOpenpt = lib.func('int posix_openpt(int flags)')
+	const grantpt = lib.func('int grantpt(int fd)')
+	const unlockpt = lib.func('int unlockpt(int fd)')
+	const ptsnameR = lib.func('int ptsname_r(int fd, void *buffer, unsigned long length)')
+	const tcgetattr = lib.func('int tcgetattr(int fd, void *termios)')
+	const tcsetattr = lib.func('int tcsetattr(int fd, int action, const void *termios)')
+	const cfmakeraw = lib.func('void cfmakeraw(void *termios)')
+	const open = lib.func('int open(const char *path, int flags)')
+	const close = lib.func('int close(int fd)')
+	const write = lib.func('long write(int fd, const void *buffer, unsigned long count)')
+	const eventfd = lib.func('int eventfd(unsigned int initval, int flags)')
+	calls = {
+		posixOpenpt: (flags) => posixOpenpt(flags) as number,
+		grantpt: (fd) => grantpt(fd) as number,
+		unlockpt: (fd) => unlockpt(fd) as number,
+		ptsnameR: (fd, buffer, length) => ptsnameR(fd, buffer, length) as number,
+		tcgetattr: (fd, termios) => tcgetattr(fd, termios) as number,
+		tcsetattr: (fd, action, termios) => tcsetattr(fd, action, termios) as number,
+		cfmakeraw: (termios) => {
+			cfmakeraw(termios)
+		},
+		open: (path, flags) => open(path, flags) as number,
+		close: (fd) => close(fd) as number,
+		write: (fd, buffer, count) => Number(write(fd, buffer, count)),
+		eventfd: (initval, flags) => eventfd(initval, flags) as number,
+		errno: () => koffi.errno(),
+	}
+	return calls
+}
+
+export class PtyError extends UsbvnetError {}
+
+function failure(c: PtyCalls, what: string, errno = c.errno()): PtyError {
+	const {name, text} = describeErrno(errno)
+	return new PtyError(`pseudo-terminal: ${what}: ${text} (${name})`, 'PTY_ERROR', ExitCode.refused)
+}
+
+export interface PtyOptions {
+	/** Bytes a program wrote to the slave, in order, in batches. */
+	onData(chunks: Buffer[]): void
+	/** The reader stopped on an error. */
+	onError(error: Error): void
+}
+
+export class PseudoTerminal {
+	private closed = false
+	private readonly exited: Promise<void>
+
+	private constructor(
+		private readonly c: PtyCalls,
+		private readonly master: number,
+		private readonly wakeFd: number,
+		/** The slave's path, e.g. /dev/pts/3: what programs open. */
+		readonly slavePath: string,
+		private readonly worker: Worker,
+		private readonly control: Int32Array,
+	) {
+		this.exited = new Promise((resolve) => worker.once('exit', () => resolve()))
+	}
+
+	/** Opens a raw pseudo-terminal pair. Throws PtyError with nothing left open. */
+	static open(options: PtyOptions): PseudoTerminal {
+		const c = ptyCalls()
+		const master = c.posixOpenpt(O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK)
+		if (master < 0) throw failure(c, 'posix_openpt')
+		let slave = -1
+		let wakeFd = -1
+		let slavePath: string
+		try {
+			if (c.grantpt(master) < 0) throw failure(c, 'grantpt')
+			if (c.unlockpt(master) < 0) throw failure(c, 'unlockpt')
+			const name = Buffer.alloc(128)
+			const rc = c.ptsnameR(master, name, name.length)
+			if (rc !== 0) throw failure(c, 'ptsname_r', rc)
+			slavePath = name.subarray(0, name.indexOf(0)).toString('utf8')
+			const termios = Buffer.alloc(TERMIOS_SIZE)
+			if (c.tcgetattr(master, termios) < 0) throw failure(c, 'tcgetattr')
+			c.cfmakeraw(termios)
+			if (c.tcsetattr(master, TCSANOW, termios) < 0) throw failure(c, 'tcsetattr')
+			slave = c.open(slavePath, O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK)
+			if (slave < 0) throw failure(c, `open ${slavePath}`)
+			wakeFd = c.eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)
+			if (wakeFd < 0) throw failure(c, 'eventfd')
+		} catch (error) {
+			if (wakeFd >= 0) c.close(wakeFd)
+			if (slave >= 0) c.close(slave)
+			c.close(master)
+			throw error
+		}
+		const control = new Int32Array(new SharedArrayBuffer(8))
+		const worker = new Worker(new URL('./tap-reader.js', import.meta.url), {
+			workerData: {fd: master, wakeFd, control, maxInFlight: PTY_MAX_BATCHES_IN_FLIGHT, bufferSize: PTY_READ_BUFFER},
+		})
+		worker.unref()
+		const pty = new PseudoTerminal(c, master, wakeFd, slavePath, worker, control)
+		worker.on('message', (message: TapReaderMessage) => {
+			Atomics.sub(control, 0, 1)
+			Atomics.notify(control, 0)
+			if (pty.closed) return
+			if ('frames' in message) options.onData(message.frames.map((f) => Buffer.from(f)))
+			else options.onError(new PtyError(`pseudo-terminal ${slavePath}: ${message.error}`, 'PTY_ERROR', ExitCode.refused))
+		})
+		worker.on('error', (error) => {
+			if (!pty.closed) options.onError(error)
+		})
+		worker.once('exit', () => {
+			c.close(master)
+			c.close(slave)
+			c.close(wakeFd)
+		})
+		return pty
+	}
+
+	/** Bytes for programs reading the slave; returns how many the pty took (fewer when its queue is full). */
+	write(data: Buffer): number {
+		if (this.closed) return 0
+		return Math.max(0, this.c.write(this.master, data, data.length))
+	}
+
+	/** Stops the reader, then closes both ends: programs holding the slave read end-of-file. */
+	close(): Promise<void> {
+		if (!this.closed) {
+			this.closed = true
+			this.worker.ref()
+			Atomics.store(this.control, 1, 1)
+			Atomics.notify(this.control, 0)
+			const one = Buffer.alloc(8)
+			one.writeBigUInt64LE(1n)
+			this.c.write(this.wakeFd, one, 8)
+		}
+		return this.exited
+	}
+}
