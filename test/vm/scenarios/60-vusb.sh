@@ -24,12 +24,12 @@
 # vm-timeout: 600
 . "$VM_LIB/lab.sh"
 . "$VM_LIB/cli-runtime.sh"
+. "$VM_LIB/usb.sh"
 
 work=$(mktemp -d)
 ctl=$work/vusb.sock
 slog=$USBVNET_OUT/vusb-serve.log
 V=$USBVNET_SRC/test/vm/vusb
-VHCI=/sys/devices/platform/vhci_hcd.0
 serve_pid=
 
 cleanup() {
@@ -42,22 +42,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# vhci ports in use ("sta" other than 004, VDEV_ST_NULL).
-used_ports() { cat "$VHCI"/status* 2>/dev/null | awk '$1 ~ /^(hs|ss)$/ && $3 != "004" { print $2 + 0 }'; }
 port_free() { ! used_ports | grep -qx "$1"; }
-no_ports_used() { [ -z "$(used_ports)" ]; }
-# The local busid of the USB device VID:PID (hex without 0x), if present.
-usb_of() {
-	local d
-	for d in /sys/bus/usb/devices/*; do
-		[ -f "$d/idVendor" ] && [ "$(<"$d/idVendor"):$(<"$d/idProduct")" = "$1" ] && { echo "${d##*/}"; return 0; }
-	done
-	return 1
-}
-gone() { ! usb_of "$1" >/dev/null; }
-driver_of() { local l; l=$(readlink "/sys/bus/usb/devices/$1/driver") && echo "${l##*/}"; }
-netdev_of() { local n=(/sys/bus/usb/devices/"$1"/net/*); [ -e "${n[0]}" ] && echo "${n[0]##*/}"; }
-tty_of() { local t=(/sys/bus/usb/devices/"$1"/tty/*); [ -e "${t[0]}" ] && echo "${t[0]##*/}"; }
 field() { jq -r "$1" "$2"; }
 serve_says() { grep -qF -- "$1" "$slog"; }
 carrier() { [ "$(cat "/sys/class/net/$1/carrier" 2>/dev/null)" = 1 ]; }

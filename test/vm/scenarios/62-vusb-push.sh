@@ -21,13 +21,13 @@
 # vm-timeout: 420
 . "$VM_LIB/lab.sh"
 . "$VM_LIB/cli-runtime.sh"
+. "$VM_LIB/usb.sh"
 
 work=$(mktemp -d)
 ctl=$work/vusb.sock
 slog=$USBVNET_OUT/vusb-push-serve.log
 alog=$USBVNET_OUT/vusb-push-agent.log
 V=$USBVNET_SRC/test/vm/vusb
-VHCI=/sys/devices/platform/vhci_hcd.0
 AGENT=127.0.0.1:3250
 reader=$USBVNET_SRC/build/vm/tools/input-read
 serve_pid= agent_pid=
@@ -42,19 +42,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-used_ports() { cat "$VHCI"/status* 2>/dev/null | awk '$1 ~ /^(hs|ss)$/ && $3 != "004" { print $2 + 0 }'; }
-no_ports_used() { [ -z "$(used_ports)" ]; }
-usb_of() {
-	local d
-	for d in /sys/bus/usb/devices/*; do
-		[ -f "$d/idVendor" ] && [ "$(<"$d/idVendor"):$(<"$d/idProduct")" = "$1" ] && { echo "${d##*/}"; return 0; }
-	done
-	return 1
-}
-gone() { ! usb_of "$1" >/dev/null; }
-driver_of() { local l; l=$(readlink "/sys/bus/usb/devices/$1/driver") && echo "${l##*/}"; }
-netdev_of() { local n=(/sys/bus/usb/devices/"$1"/net/*); [ -e "${n[0]}" ] && echo "${n[0]##*/}"; }
-tty_of() { local t=(/sys/bus/usb/devices/"$1"/tty/*); [ -e "${t[0]}" ] && echo "${t[0]##*/}"; }
 event_of() { local e=(/sys/bus/usb/devices/"$1"/*/input/input*/event*); [ -e "${e[0]}" ] && echo "${e[0]##*/}"; }
 says() { grep -qF -- "$2" "$1"; }
 acm_bound() { ls -d /sys/bus/usb/drivers/cdc_acm/*:* >/dev/null 2>&1; }

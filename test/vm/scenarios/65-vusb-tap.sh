@@ -22,13 +22,13 @@
 # vm-timeout: 600
 . "$VM_LIB/lab.sh"
 . "$VM_LIB/cli-runtime.sh"
+. "$VM_LIB/usb.sh"
 . "$USBVNET_SRC/test/vm/vusb/phone.sh"
 
 work=$(mktemp -d)
 ctl=$work/vusb.sock
 slog=$USBVNET_OUT/vusb-tap-serve.log
 V=$USBVNET_SRC/test/vm/vusb
-VHCI=/sys/devices/platform/vhci_hcd.0
 serve_pid=
 far_pids=
 
@@ -45,17 +45,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-used_ports() { cat "$VHCI"/status* 2>/dev/null | awk '$1 ~ /^(hs|ss)$/ && $3 != "004" { print $2 + 0 }'; }
-usb_of() {
-	local d
-	for d in /sys/bus/usb/devices/*; do
-		[ -f "$d/idVendor" ] && [ "$(<"$d/idVendor"):$(<"$d/idProduct")" = "$1" ] && { echo "${d##*/}"; return 0; }
-	done
-	return 1
-}
-gone() { ! usb_of "$1" >/dev/null; }
-driver_of() { local l; l=$(readlink "/sys/bus/usb/devices/$1/driver") && echo "${l##*/}"; }
-netdev_of() { local n=(/sys/bus/usb/devices/"$1"/net/*); [ -e "${n[0]}" ] && echo "${n[0]##*/}"; }
 field() { jq -r "$1" "$2"; }
 serve_says() { grep -qF -- "$1" "$slog"; }
 # tap_carrier NS IF: the TAP is up and has carrier (LOWER_UP).
