@@ -15,6 +15,10 @@ export interface Libc {
 	close(fd: number): number
 	/** ioctl(2) with a struct argument the kernel reads and/or writes in place. */
 	ioctl(fd: number, request: number, argument: Buffer): number
+	/** write(2); bytes written, or -1. */
+	write(fd: number, buffer: Buffer, count: number): number
+	/** eventfd(2), to wake a reader thread blocked in poll. */
+	eventfd(initval: number, flags: number): number
 	/** errno of the last failed call on this thread; read it right after the call. */
 	errno(): number
 	/** The address of a buffer's memory, for the user pointers inside some ioctl structs. */
@@ -80,10 +84,14 @@ export function libc(): Libc {
 	const open = lib.func('int open(const char *path, int flags)')
 	const close = lib.func('int close(int fd)')
 	const ioctl = lib.func('int ioctl(int fd, unsigned long request, void *argument)')
+	const write = lib.func('long write(int fd, const void *buffer, unsigned long count)')
+	const eventfd = lib.func('int eventfd(unsigned int initval, int flags)')
 	cached = {
 		open: (path, flags) => open(path, flags) as number,
 		close: (fd) => close(fd) as number,
 		ioctl: (fd, request, argument) => ioctl(fd, request, argument) as number,
+		write: (fd, buffer, count) => Number(write(fd, buffer, count)),
+		eventfd: (initval, flags) => eventfd(initval, flags) as number,
 		errno: () => koffi.errno(),
 		address: (buffer) => koffi.address(buffer),
 	}

@@ -14,7 +14,7 @@
 import {Worker} from 'node:worker_threads'
 import {ExitCode, UsbvnetError} from '../errors.js'
 import {describeErrno} from './errors.js'
-import {O_CLOEXEC, O_RDWR, ffi} from './libc.js'
+import {O_CLOEXEC, O_RDWR, ffi, libc, type Libc} from './libc.js'
 import type {TapReaderMessage} from './tap.js'
 
 const O_NOCTTY = 0o400
@@ -27,7 +27,7 @@ const TERMIOS_SIZE = 128
 const PTY_READ_BUFFER = 4096
 const PTY_MAX_BATCHES_IN_FLIGHT = 8
 
-interface PtyCalls {
+type PtyCalls = Libc & {
 	posixOpenpt(flags: number): number
 	grantpt(fd: number): number
 	unlockpt(fd: number): number
@@ -35,18 +35,13 @@ interface PtyCalls {
 	tcgetattr(fd: number, termios: Buffer): number
 	tcsetattr(fd: number, action: number, termios: Buffer): number
 	cfmakeraw(termios: Buffer): void
-	open(path: string, flags: number): number
-	close(fd: number): number
-	write(fd: number, buffer: Buffer, count: number): number
-	eventfd(initval: number, flags: number): number
-	errno(): number
 }
 
 let calls: PtyCalls | undefined
 
 function ptyCalls(): PtyCalls {
 	if (calls) return calls
-	const {koffi, lib} = ffi()
+	const {lib} = ffi()
 	const posixOpenpt = lib.func('int posix_openpt(int flags)')
 	const grantpt = lib.func('int grantpt(int fd)')
 	const unlockpt = lib.func('int unlockpt(int fd)')
@@ -54,11 +49,8 @@ function ptyCalls(): PtyCalls {
 	const tcgetattr = lib.func('int tcgetattr(int fd, void *termios)')
 	const tcsetattr = lib.func('int tcsetattr(int fd, int action, const void *termios)')
 	const cfmakeraw = lib.func('void cfmakeraw(void *termios)')
-	const open = lib.func('int open(const char *path, int flags)')
-	const close = lib.func('int close(int fd)')
-	const write = lib.func('long write(int fd, const void *buffer, unsigned long count)')
-	const eventfd = lib.func('int eventfd(unsigned int initval, int flags)')
 	calls = {
+		...libc(),
 		posixOpenpt: (flags) => posixOpenpt(flags) as number,
 		grantpt: (fd) => grantpt(fd) as number,
 		unlockpt: (fd) => unlockpt(fd) as number,
@@ -68,11 +60,6 @@ function ptyCalls(): PtyCalls {
 		cfmakeraw: (termios) => {
 			cfmakeraw(termios)
 		},
-		open: (path, flags) => open(path, flags) as number,
-		close: (fd) => close(fd) as number,
-		write: (fd, buffer, count) => Number(write(fd, buffer, count)),
-		eventfd: (initval, flags) => eventfd(initval, flags) as number,
-		errno: () => koffi.errno(),
 	}
 	return calls
 }

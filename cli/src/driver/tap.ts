@@ -15,7 +15,7 @@
 import {Worker} from 'node:worker_threads'
 import {ExitCode, UsbvnetError, type ExitCodeValue} from '../errors.js'
 import {describeErrno} from './errors.js'
-import {O_CLOEXEC, O_RDONLY, O_RDWR, ffi} from './libc.js'
+import {O_CLOEXEC, O_RDONLY, O_RDWR, ffi, libc, type Libc} from './libc.js'
 
 // linux/if_tun.h, linux/sockios.h, linux/sched.h: the same on every architecture libc.ts accepts.
 export const TUNSETIFF = 0x400454ca
@@ -34,36 +34,16 @@ const EFD_NONBLOCK = 0o4000
 /** Largest frame read from a TAP: the worker's buffer (a TAP frame is at most MTU + 14). */
 export const TAP_READ_BUFFER = 65536
 
-interface TapCalls {
-	open(path: string, flags: number): number
-	close(fd: number): number
-	ioctl(fd: number, request: number, argument: Buffer): number
-	write(fd: number, buffer: Buffer, count: number): number
-	setns(fd: number, nstype: number): number
-	eventfd(initval: number, flags: number): number
-	errno(): number
-}
+type TapCalls = Libc & {setns(fd: number, nstype: number): number}
 
 let calls: TapCalls | undefined
 
+/** libc's descriptor calls, plus setns to open a TAP in another namespace. */
 function tapCalls(): TapCalls {
 	if (calls) return calls
-	const {koffi, lib} = ffi()
-	const open = lib.func('int open(const char *path, int flags)')
-	const close = lib.func('int close(int fd)')
-	const ioctl = lib.func('int ioctl(int fd, unsigned long request, void *argument)')
-	const write = lib.func('long write(int fd, const void *buffer, unsigned long count)')
+	const {lib} = ffi()
 	const setns = lib.func('int setns(int fd, int nstype)')
-	const eventfd = lib.func('int eventfd(unsigned int initval, int flags)')
-	calls = {
-		open: (path, flags) => open(path, flags) as number,
-		close: (fd) => close(fd) as number,
-		ioctl: (fd, request, argument) => ioctl(fd, request, argument) as number,
-		write: (fd, buffer, count) => Number(write(fd, buffer, count)),
-		setns: (fd, nstype) => setns(fd, nstype) as number,
-		eventfd: (initval, flags) => eventfd(initval, flags) as number,
-		errno: () => koffi.errno(),
-	}
+	calls = {...libc(), setns: (fd, nstype) => setns(fd, nstype) as number}
 	return calls
 }
 
