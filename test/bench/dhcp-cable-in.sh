@@ -1,6 +1,6 @@
 # Guest side of `make bench`: cable-in to "the device holds a lease", timed
-# from the write to the gadget's UDC file (the cable going in) to udhcpc in
-# the device's namespace reporting its lease. Three ways in the same guest,
+# from the write to the gadget's UDC file (the cable going in) to the DHCP
+# client in the device's namespace reporting its lease. Three ways in the same guest,
 # interleaved round by round, each with a fresh lease table (a new device):
 #   usbvnet         the module loaded, usbvnet0 up; its in-driver server
 #   dnsmasq-noping  no module: dnsmasq --no-ping already running; a hotplug
@@ -11,30 +11,35 @@
 # Prints medians and usbvnet over each dnsmasq way (target <= 0.5 against
 # --no-ping).
 #
-#   dev-e1: watcher -> udhcpc at carrier ── ECM ──> host: usbvnet0 | usbN (+dnsmasq)
+#   dev-e1: dhcpcd | udhcpc ── ECM ──> host: usbvnet0 | usbN (+dnsmasq)
 #
 # Per round it also prints each event's time after the plug: device carrier,
 # host-side netdev up (opened by the module at attach; configured by the
-# watcher for dnsmasq, which times it the same way for both), and udhcpc's
-# own lines (discover sent, select = OFFER taken, lease = ACK).
+# watcher for dnsmasq, which times it the same way for both), and the
+# client's own lines (DISCOVER sent, OFFER taken, lease = ACK).
 #
-# The device side behaves like a device OS: udhcpc starts the moment its
-# link has carrier (polled every 20 ms from before the plug); under TCG its
-# exec and its deconfig script cost ~0.9 s, the same for every way.
-# BENCH_DEVICE=resident instead has udhcpc running from before the plug,
-# sending a DISCOVER every BENCH_DHCP_RETRY s (those before carrier go into
-# a dead link), and sends it SIGUSR1 at carrier; busybox 1.35 showed no
-# DISCOVER sooner for it in the lab, so the first one after carrier comes
-# at the client's own cadence. A DISCOVER sent before the
-# host opens its side waits in the gadget's queue; one the host side cannot
-# answer yet is lost and udhcpc resends after BENCH_DHCP_RETRY s (1;
-# udhcpc's own default is 3). The figure includes the host-side netdev
-# coming up: the module opens it at attach, dnsmasq needs the watcher.
+# The device's DHCP client (BENCH_DEVICE):
+#   dhcpcd    (default) dhcpcd, the client of device OSes such as Raspberry
+#             Pi OS, running from before the plug: it waits for carrier
+#             itself and sends its DISCOVER the moment carrier comes.
+#   exec      busybox udhcpc started the moment the link has carrier
+#             (polled every 20 ms from before the plug); under TCG its exec
+#             and its deconfig script cost ~0.9 s, the same for every way.
+#   resident  udhcpc running from before the plug, sending a DISCOVER every
+#             BENCH_DHCP_RETRY s (those before carrier go into a dead link),
+#             and SIGUSR1 at carrier, which busybox 1.35 ignores while
+#             selecting: the first DISCOVER after carrier comes at the
+#             client's own cadence.
+# A DISCOVER sent before the host opens its side waits in the gadget's
+# queue; one the host side cannot answer yet is lost and the client resends
+# (udhcpc after BENCH_DHCP_RETRY s, 1; dhcpcd after ~4 s). The figure
+# includes the host-side netdev coming up: the module opens it at attach,
+# dnsmasq needs the watcher.
 . "$VM_LIB/lab.sh"
 trap 'stop_all; lab_cleanup' EXIT
 ROUNDS=${BENCH_ROUNDS:-3}
 RETRY=${BENCH_DHCP_RETRY:-1}
-DEVICE=${BENCH_DEVICE:-exec}
+DEVICE=${BENCH_DEVICE:-dhcpcd}
 NET=100.127.254
 work=/tmp/bench-cable
 mkdir -p "$work"
@@ -42,6 +47,7 @@ results=$USBVNET_OUT/bench.tsv
 : >"$results"
 command -v dnsmasq >/dev/null || { echo "dnsmasq missing (dnsmasq-base)"; exit 1; }
 command -v udhcpc >/dev/null || { echo "udhcpc missing"; exit 1; }
+[ "$DEVICE" != dhcpcd ] || command -v dhcpcd >/dev/null || { echo "dhcpcd missing (dhcpcd-base)"; exit 1; }
 
 pids=()
 stop_all() {
@@ -79,6 +85,28 @@ client() {
 		while IFS= read -r l; do echo "$EPOCHREALTIME $l" >>"$out"; done
 	echo "exit $EPOCHREALTIME" >>"$out"
 }
+# dhcpcd: the client of device OSes such as Raspberry Pi OS. Resident from
+# before the plug, it waits for carrier itself (netlink) and sends its
+# DISCOVER the moment it comes (nodelay); a lost one is resent after ~4 s
+# (RFC 2131 backoff). noarp: like udhcpc here, no probe before taking the
+# address. Its own mount namespace has a fresh lease database, so every
+# round it is a new device (no INIT-REBOOT).
+if [ "$mode" = dhcpcd ]; then
+	printf '%s\n' ipv4only noarp nodelay noipv4ll 'option interface_mtu' >"$out.conf"
+	unshare -m sh -c 'mount -t tmpfs tmpfs /var/lib/dhcpcd && exec dhcpcd -B -1 -d -t 40 -f "$1" -c /bin/true "$2"' \
+		sh "$out.conf" "$dif" 2>&1 | while IFS= read -r l; do echo "$EPOCHREALTIME $l" >>"$out"; done &
+	until grep -q 'waiting for carrier' "$out"; do read -r -t 0.05 -u "$z"; done
+	echo "waiting $EPOCHREALTIME" >>"$out"
+	c=0
+	until [ "$c" = 1 ]; do
+		read -r c 2>/dev/null <"/sys/class/net/$dif/carrier" || c=0
+		[ "$c" = 1 ] || read -r -t 0.02 -u "$z"
+	done
+	echo "carrier $EPOCHREALTIME" >>"$out"
+	wait
+	echo "exit $EPOCHREALTIME" >>"$out"
+	exit
+fi
 pid=
 if [ "$mode" = resident ]; then
 	rm -f "$out.pid"
@@ -163,13 +191,14 @@ teardown() { # WAY
 	esac
 	ip neigh flush all
 	dev e1 ip neigh flush all
+	dev e1 ip -4 addr flush dev "$dif"
 }
 
 # Builtins only: an exec costs 0.1-1 s of a 2-CPU TCG guest, and this polls
 # while the measured work runs.
 done_in() {
 	local l
-	while IFS= read -r l; do [[ $l == *obtained* || $l == exit* ]] && return 0; done <"$1"
+	while IFS= read -r l; do [[ $l == *obtained* || $l == *leased* || $l == exit* ]] && return 0; done <"$1"
 	return 1
 }
 
@@ -191,12 +220,12 @@ measure() { # WAY ROUND
 		case "${line[*]}" in
 		carrier*) t_carrier=${line[1]} ;;
 		host_up*) t_host=${line[1]} ;;
-		*discover*)
+		*discover* | *DISCOVER*)
 			[ -n "$t_carrier" ] || continue
 			discovers=$((discovers + 1))
 			[ -n "$t_disc" ] || t_disc=${line[0]}
 			;;
-		*obtained*) t_lease=${line[0]} ;;
+		*obtained* | *leased*) [ -n "$t_lease" ] || t_lease=${line[0]} ;;
 		esac
 	done <"$out"
 	since() { [ -n "$1" ] && awk -v a="$t0" -v b="$1" 'BEGIN { printf "%.3f", b - a }' || echo -; }

@@ -8,7 +8,7 @@ packages=(
 	build-essential make gcc clang libfuzzer-14-dev libclang-rt-14-dev sparse kmod cpio dkms
 	linux-headers-amd64 linux-image-amd64
 	qemu-system-x86 busybox-static udhcpc
-	iproute2 iputils-ping iperf3 dnsmasq-base kea-admin
+	iproute2 iputils-ping iperf3 dnsmasq-base kea-admin dhcpcd-base
 	usbip jq nodejs npm
 )
 
