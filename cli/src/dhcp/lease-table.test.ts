@@ -60,8 +60,8 @@ describe('lease table parser', () => {
 			version: 1,
 			recordSize: 80,
 			leases: [
-				{ip: '100.127.254.2', secondsLeft: 3599, mac: '02:e1:00:00:00:01', state: 'bound', slot: 0, serial: 'E1'},
-				{ip: '100.127.254.200', secondsLeft: 0, mac: 'aa:bb:cc:dd:ee:f0', state: 'available', slot: null, serial: ''},
+				{ip: '100.127.254.2', secondsLeft: 3599, mac: '02:e1:00:00:00:01', state: 'bound', slot: 0, serial: 'E1', clientId: null},
+				{ip: '100.127.254.200', secondsLeft: 0, mac: 'aa:bb:cc:dd:ee:f0', state: 'available', slot: null, serial: '', clientId: null},
 			],
 		})
 	})
@@ -81,6 +81,25 @@ describe('lease table parser', () => {
 				['100.127.254.2', '02:e1:00:00:00:01', 'bound', 'E1'],
 				['100.127.254.200', 'aa:bb:cc:dd:ee:f0', 'available', ''],
 			],
+		)
+	})
+
+	it('reads version 2 client ids: none, whole, and a long one kept as its first 60 bytes', () => {
+		const whole = [0xff, 0x5c, 0xa1, 0x00, 0x04]
+		const long = Array.from({length: 64}, (_, i) => i)
+		const parsed = parseLeaseTable(
+			table(
+				[
+					{...e1, extra: [0]},
+					{...n1, extra: [whole.length, 0, 0, 0, ...whole]},
+					{...e1, ip: [100, 127, 254, 3], mac: [2, 0, 0, 0, 0, 3], extra: [200, 0, 0, 0, ...long]},
+				],
+				{version: 2, size: 148},
+			),
+		)
+		assert.deepEqual(
+			parsed.leases.map((l) => l.clientId),
+			[null, 'ff:5c:a1:00:04', `${long.slice(0, 60).map((b) => b.toString(16).padStart(2, '0')).join(':')}...`],
 		)
 	})
 

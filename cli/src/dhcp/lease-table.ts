@@ -7,6 +7,10 @@
  *                      count, u32 FNV-1a 32 of all the records
  *   record (version 1, 80 bytes): u32 ip, u32 seconds left, u8 mac[6],
  *                      u8 state, u8 slot, char serial[64] (NUL-terminated)
+ *   version 2 appends (148 bytes): u8 client id length (0: none, else
+ *                      2..255), u8 zero[3], u8 client id key[64]: the id
+ *                      itself when it fits, else its first 60 bytes and a
+ *                      hash of all of it
  *
  * A later version may only append fields to each record: this parser takes
  * the version 1 fields at their version 1 offsets from records of any size
@@ -29,6 +33,12 @@ const R_STATE = 14
 const R_SLOT = 15
 const R_SERIAL = 16
 const SERIAL_LEN = 64
+const R_CID_LEN = 80
+const R_CID = 84
+const CID_KEY = 64
+/** Longest client id kept whole; a longer one is its first bytes and a hash. */
+const CID_WHOLE = 64
+const CID_PREFIX = 60
 
 /** enum uvn_dhcp_lease_state, as exported (FREE entries are never exported). */
 export const LEASE_STATES = {1: 'offered', 2: 'bound', 3: 'available', 4: 'declined'} as const
@@ -46,6 +56,13 @@ export interface LeaseRecord {
 	slot: number | null
 	/** USB serial of the device it was leased through; "" if none. */
 	serial: string
+	/**
+	 * The client identifier (option 61) the lease is keyed by, as hex octets
+	 * ("ff:00:..."), or null when the client sent none (keyed by MAC) or the
+	 * table predates version 2. One longer than 64 bytes is kept as its first
+	 * 60 and a hash: shown as those 60 and "...".
+	 */
+	clientId: string | null
 }
 
 export interface LeaseTable {
@@ -115,5 +132,14 @@ function parseRecord(r: Buffer, index: number): LeaseRecord {
 		state,
 		slot: slot === LEASE_NO_SLOT ? null : slot,
 		serial: serialField.toString('utf8', 0, end),
+		clientId: parseClientId(r),
 	}
+}
+
+function parseClientId(r: Buffer): string | null {
+	if (r.length < R_CID + CID_KEY) return null
+	const length = r[R_CID_LEN] as number
+	if (length === 0) return null
+	if (length <= CID_WHOLE) return formatMacBytes(r.subarray(R_CID, R_CID + length))
+	return `${formatMacBytes(r.subarray(R_CID, R_CID + CID_PREFIX))}...`
 }

@@ -36,8 +36,8 @@ describe('lease listing', () => {
 		const text = formatLeases({
 			instance: 'usbvnet0',
 			leases: [
-				{ip: '100.127.254.5', secondsLeft: 90, mac: '02:00:00:00:00:05', state: 'bound', slot: 3, serial: 'E1'},
-				{ip: '100.127.254.200', secondsLeft: 0, mac: 'aa:bb:cc:dd:ee:f0', state: 'available', slot: null, serial: ''},
+				{ip: '100.127.254.5', secondsLeft: 90, mac: '02:00:00:00:00:05', state: 'bound', slot: 3, serial: 'E1', clientId: null},
+				{ip: '100.127.254.200', secondsLeft: 0, mac: 'aa:bb:cc:dd:ee:f0', state: 'available', slot: null, serial: '', clientId: null},
 			],
 		})
 		assert.equal(
@@ -49,6 +49,26 @@ describe('lease listing', () => {
 			].join('\n'),
 		)
 		assert.equal(formatLeases({instance: 'usbvnet0', leases: []}), 'no leases on usbvnet0')
+	})
+
+	it('a CLIENT ID column when some client sent one, long ones cut', () => {
+		const text = formatLeases({
+			instance: 'usbvnet0',
+			leases: [
+				{ip: '100.127.254.5', secondsLeft: 90, mac: '02:00:00:00:00:05', state: 'bound', slot: 3, serial: 'E1', clientId: '01:02:00:00:00:00:05'},
+				{ip: '100.127.254.6', secondsLeft: 60, mac: '02:00:00:00:00:06', state: 'bound', slot: 4, serial: 'E2', clientId: 'ff:5c:a1:ab:1e:00:04:5c:a1:ab'},
+				{ip: '100.127.254.7', secondsLeft: 60, mac: '02:00:00:00:00:07', state: 'bound', slot: 5, serial: 'E3', clientId: null},
+			],
+		})
+		assert.equal(
+			text,
+			[
+				'IP             MAC                CLIENT ID                SLOT  SERIAL  STATE  EXPIRES IN',
+				'100.127.254.5  02:00:00:00:00:05  01:02:00:00:00:00:05        3  E1      bound      1m 30s',
+				'100.127.254.6  02:00:00:00:00:06  ff:5c:a1:ab:1e:00:04...     4  E2      bound       1m 0s',
+				'100.127.254.7  02:00:00:00:00:07  -                           5  E3      bound       1m 0s',
+			].join('\n'),
+		)
 	})
 })
 
@@ -67,7 +87,7 @@ describe('lease files', () => {
 		writeFileSync(file, oneLease())
 		const {blob, leases} = readLeaseFile(file)
 		assert.equal(blob.length, 96)
-		assert.deepEqual(leases, [{ip: '100.127.254.5', secondsLeft: 90, mac: '02:00:00:00:00:05', state: 'bound', slot: 3, serial: 'E1'}])
+		assert.deepEqual(leases, [{ip: '100.127.254.5', secondsLeft: 90, mac: '02:00:00:00:00:05', state: 'bound', slot: 3, serial: 'E1', clientId: null}])
 	})
 
 	it('a missing or corrupt file is a LeaseFileError (exit 3) naming the file', () => {

@@ -59,13 +59,33 @@ export function formatDuration(seconds: number): string {
 	return parts.join(' ')
 }
 
+/** Client ids in the table: whole up to this many characters, then cut (--json has them whole). */
+const CLIENT_ID_WIDTH = 23
+
+function shortClientId(id: string | null): string {
+	if (id === null) return '-'
+	return id.length <= CLIENT_ID_WIDTH ? id : `${id.slice(0, CLIENT_ID_WIDTH - 3)}...`
+}
+
 export function formatLeases(report: LeasesReport): string {
 	if (report.leases.length === 0) return `no leases on ${report.instance}`
+	// The column only when some client sent an id (dhcpcd, systemd-networkd
+	// do; udhcpc does not by default).
+	const withIds = report.leases.some((lease) => lease.clientId !== null)
 	return formatTable(
-		[{header: 'IP'}, {header: 'MAC'}, {header: 'SLOT', numeric: true}, {header: 'SERIAL'}, {header: 'STATE'}, {header: 'EXPIRES IN', numeric: true}],
+		[
+			{header: 'IP'},
+			{header: 'MAC'},
+			...(withIds ? [{header: 'CLIENT ID'}] : []),
+			{header: 'SLOT', numeric: true},
+			{header: 'SERIAL'},
+			{header: 'STATE'},
+			{header: 'EXPIRES IN', numeric: true},
+		],
 		report.leases.map((lease) => [
 			lease.ip,
 			lease.mac,
+			...(withIds ? [shortClientId(lease.clientId)] : []),
 			lease.slot === null ? '-' : String(lease.slot),
 			lease.serial === '' ? '-' : lease.serial,
 			lease.state,

@@ -64,15 +64,16 @@ phase "devices leased"
 
 # 1. leases: what the clients hold, as JSON and as a table.
 save leases
-row() { jq -c -r --arg ip "$1" '.leases[] | select(.ip == $ip) | [.mac, .slot, .serial, .state, (.secondsLeft > 3000)]' "$work/last.json"; }
-check "leases --json: e1's address, MAC, slot 0, serial E1, bound, ~1h left" \
-	test "$(row "$e1_ip")" = "[\"$e1_mac\",0,\"E1\",\"bound\",true]"
-check "leases --json: n1's address, MAC, slot 1, serial N1, bound" \
-	test "$(row "$n1_ip")" = "[\"$n1_mac\",1,\"N1\",\"bound\",true]"
+row() { jq -c -r --arg ip "$1" '.leases[] | select(.ip == $ip) | [.mac, .slot, .serial, .state, (.secondsLeft > 3000), .clientId]' "$work/last.json"; }
+# udhcpc sends its MAC as client id (option 61: type 1, the MAC).
+check "leases --json: e1's address, MAC, slot 0, serial E1, bound, ~1h left, client id" \
+	test "$(row "$e1_ip")" = "[\"$e1_mac\",0,\"E1\",\"bound\",true,\"01:$e1_mac\"]"
+check "leases --json: n1's address, MAC, slot 1, serial N1, bound, client id" \
+	test "$(row "$n1_ip")" = "[\"$n1_mac\",1,\"N1\",\"bound\",true,\"01:$n1_mac\"]"
 check "leases --json: nothing else" test "$(q '.leases | length')" = 2
 cli leases >"$work/leases.txt" 2>&1
-check "leases: a table with its header" grep -qE '^IP +MAC +SLOT +SERIAL +STATE +EXPIRES IN$' "$work/leases.txt"
-check "leases: e1's row, expiring in minutes" grep -qE "^$e1_ip +$e1_mac +0 +E1 +bound +[0-9]+m [0-9]+s$" "$work/leases.txt" ||
+check "leases: a table with its header" grep -qE '^IP +MAC +CLIENT ID +SLOT +SERIAL +STATE +EXPIRES IN$' "$work/leases.txt"
+check "leases: e1's row, expiring in minutes" grep -qE "^$e1_ip +$e1_mac +01:$e1_mac +0 +E1 +bound +[0-9]+m [0-9]+s$" "$work/leases.txt" ||
 	cat "$work/leases.txt"
 save dhcp
 check "dhcp --json: on, 2 leases bound, 2 ACKs at least" test "$(q '[.enabled, .leasesBound, (.counters.ack >= 2)]')" = '[true,2,true]'

@@ -4,8 +4,9 @@ import {withDevice} from '../../driver/device.js'
 
 export default class Leases extends UsbvnetCommand<typeof Leases> {
 	static override summary = "List the leases of the driver's DHCP server."
-	static override description = `One row per address the server remembers: its IP, the client's MAC, the slot
-and USB serial it was leased through (- when its device is away), its state
+	static override description = `One row per address the server remembers: its IP, the client's MAC, its
+client identifier (option 61; a column only when some client sent one, whole
+in --json), the slot and USB serial it was leased through (- when its device is away), its state
 (bound, offered, available: released or expired but kept for its client,
 declined: in use by someone unknown) and when it expires. Needs no privilege.
 Exit codes: 4 module not loaded, 6 no such instance, 9 version mismatch.`
