@@ -113,3 +113,38 @@ disabled_before=$(counter received)
 dhcp dev-e1 "$e1_if" >/dev/null 2>&1
 check "with the server off, nothing answers" test ! -s "$UDHCPC_OUT/lease.dev-e1"
 check "and no request was handled" test "$(counter received)" = "$disabled_before"
+
+# A device OS's client: dhcpcd (a DUID-based client id, RFC 4361; it waits
+# for carrier itself) gets a lease, and after a replug its INIT-REBOOT
+# (REQUEST for the remembered address, no DISCOVER) gets it back. Its lease
+# database is kept across the two runs, as on a device's disk.
+check "dhcpcd is installed (dhcpcd-base, test/setup/deps.sh)" command -v dhcpcd
+"$ctl" dhcp-enable 1
+plug p1 ecm P1
+p1_if=$(gadget_dev_if p1)
+mkdir -p /tmp/dhcpcd-p1
+printf '%s\n' ipv4only duid noarp nodelay noipv4ll >/tmp/dhcpcd-p1.conf
+dhcpcd_once() { # one lease, then exit; its log in dhcpcd.log
+	ip netns exec dev-p1 unshare -m sh -c \
+		'mount --bind /tmp/dhcpcd-p1 /var/lib/dhcpcd && exec dhcpcd -B -1 -d -t 10 -f /tmp/dhcpcd-p1.conf -c /bin/true "$1"' \
+		sh "$p1_if" >"$USBVNET_OUT/dhcpcd.log" 2>&1
+}
+dhcpcd_ip() { sed -n 's/.*: leased \([0-9.]*\) for .*/\1/p' "$USBVNET_OUT/dhcpcd.log" | tail -n 1; }
+check "dhcpcd gets a lease" dhcpcd_once
+p1_ip=$(dhcpcd_ip)
+echo "dhcpcd: $p1_ip"
+check "from the pool" bash -c "[[ $p1_ip == 100.127.254.* && $p1_ip != 100.127.254.1 ]]"
+ip link set usbvnet0 up # its address and state went with the reload above
+ip addr replace 100.127.254.1/24 dev usbvnet0
+check "the host pings dhcpcd's device" ping -c 1 -W 2 "$p1_ip"
+gadget_unplug p1 >/dev/null
+gadget_wait_gone p1 >/dev/null
+dev p1 ip -4 addr flush dev "$p1_if"
+gadget_plug p1 >/dev/null
+gadget_wait_host p1 >/dev/null
+gadget_wait_carrier p1 >/dev/null
+discovers=$(counter discover)
+check "after a replug dhcpcd gets a lease again" dhcpcd_once
+check "the same address" test "$(dhcpcd_ip)" = "$p1_ip"
+check "by INIT-REBOOT: no DISCOVER" test "$(counter discover)" = "$discovers"
+grep -q 'rebinding lease' "$USBVNET_OUT/dhcpcd.log" || sed 's/^/    dhcpcd: /' "$USBVNET_OUT/dhcpcd.log" | tail -n 20
