@@ -85,6 +85,14 @@ client() {
 		while IFS= read -r l; do echo "$EPOCHREALTIME $l" >>"$out"; done
 	echo "exit $EPOCHREALTIME" >>"$out"
 }
+wait_carrier() { # polls every 20 ms, then stamps it
+	local c=0
+	until [ "$c" = 1 ]; do
+		read -r c 2>/dev/null <"/sys/class/net/$dif/carrier" || c=0
+		[ "$c" = 1 ] || read -r -t 0.02 -u "$z"
+	done
+	echo "carrier $EPOCHREALTIME" >>"$out"
+}
 # dhcpcd: the client of device OSes such as Raspberry Pi OS. Resident from
 # before the plug, it waits for carrier itself (netlink) and sends its
 # DISCOVER the moment it comes (nodelay); a lost one is resent after ~4 s
@@ -97,12 +105,7 @@ if [ "$mode" = dhcpcd ]; then
 		sh "$out.conf" "$dif" 2>&1 | while IFS= read -r l; do echo "$EPOCHREALTIME $l" >>"$out"; done &
 	until grep -q 'waiting for carrier' "$out"; do read -r -t 0.05 -u "$z"; done
 	echo "waiting $EPOCHREALTIME" >>"$out"
-	c=0
-	until [ "$c" = 1 ]; do
-		read -r c 2>/dev/null <"/sys/class/net/$dif/carrier" || c=0
-		[ "$c" = 1 ] || read -r -t 0.02 -u "$z"
-	done
-	echo "carrier $EPOCHREALTIME" >>"$out"
+	wait_carrier
 	wait
 	echo "exit $EPOCHREALTIME" >>"$out"
 	exit
@@ -114,17 +117,11 @@ if [ "$mode" = resident ]; then
 	until read -r pid 2>/dev/null <"$out.pid" && [ -n "$pid" ]; do read -r -t 0.02 -u "$z"; done
 fi
 echo "waiting $EPOCHREALTIME" >>"$out"
-c=0
-until [ "$c" = 1 ]; do
-	read -r c 2>/dev/null <"/sys/class/net/$dif/carrier" || c=0
-	[ "$c" = 1 ] || read -r -t 0.02 -u "$z"
-done
+wait_carrier
 if [ -n "$pid" ]; then
-	echo "carrier $EPOCHREALTIME" >>"$out"
 	kill -USR1 "$pid"
 	wait
 else
-	echo "carrier $EPOCHREALTIME" >>"$out"
 	client
 fi
 EOF
