@@ -19,7 +19,8 @@ export default class Doctor extends UsbvnetCommand<typeof Doctor> {
 	static override description = `Checks: the module for the kernel (module), loaded (loaded), /dev/usbvnet
 answering (device), the loaded module being the installed one (version), DKMS
 (dkms), modules-load.d (modules-load), the systemd unit installed, enabled and
-active (unit, enabled, active), the configuration valid (config), the udev and
+active (unit, enabled, active), the configuration valid (config), the managed
+profiles valid, agreeing, and not contradicted by the configuration (managed), the udev and
 networkd rules (udev, networkd), the leases directory (leases) and the iproute2
 plugin (iproute2). Each is ok, warn, fail or skip, with a fix for warn and fail.
 Needs no privilege. Exit codes: 11 a check failed (warnings do not count).`

@@ -5,6 +5,8 @@
 import {existsSync, readFileSync, statSync} from 'node:fs'
 import {ConfigError} from '../config/errors.js'
 import {parseConfigText} from '../config/load.js'
+import {DEFAULT_MANAGED_DIR, ConfigLockedError, effectiveConfig, loadManagedLayer, type ManagedLayer} from '../config/profiles.js'
+import type {UsbvnetConfig} from '../config/types.js'
 import {USBVNET_API_VERSION} from '../driver/constants.js'
 import {withDevice} from '../driver/device.js'
 import {UsbvnetError} from '../errors.js'
@@ -33,6 +35,42 @@ const warn = (detail: string, fix: string): Outcome => ({status: 'warn', detail,
 const fail = (detail: string, fix: string): Outcome => ({status: 'fail', detail, fix})
 
 const REINSTALL = 'usbvnet install'
+
+/**
+ * Managed profiles: all readable and valid, agreeing with one another, and
+ * the local file changing no setting they lock (else `config apply` and the
+ * unit's start refuse it). Messages name the profiles as found.
+ */
+function managedCheck(layout: Layout): Outcome {
+	let layer: ManagedLayer
+	try {
+		layer = loadManagedLayer(onHost(layout, DEFAULT_MANAGED_DIR))
+	} catch (error) {
+		if (error instanceof ConfigError) return fail(error.message.split('\n').join(' '), 'fix or remove that profile (usbvnet config validate FILE)')
+		throw error
+	}
+	if (layer.profiles.length === 0) return skip(`no managed profiles in ${DEFAULT_MANAGED_DIR}`)
+	const counted = `${layer.profiles.length} profile(s) locking ${layer.locks.length} setting(s)`
+	const path = layout.at.config
+	let local: UsbvnetConfig
+	try {
+		local = parseConfigText(readFileSync(onHost(layout, path), 'utf8'), path)
+	} catch {
+		return skip(`${counted}; ${path} is missing or invalid (see the config check)`)
+	}
+	try {
+		effectiveConfig(local, path, layer)
+	} catch (error) {
+		if (error instanceof ConfigLockedError) {
+			const show = (value: unknown): string => JSON.stringify(value)
+			const what = error.violations.map((v) => `${v.path} locked to ${show(v.locked)} by ${v.profile}, the file sets ${show(v.value)}`)
+			return fail(`${path} contradicts the managed profiles: ${what.join('; ')}`, `leave those settings out of ${path}, or give them the profiles' values`)
+		}
+		if (error instanceof ConfigError) return fail(error.message.split('\n').join(' '), `fix ${path} or the profiles`)
+		throw error
+	}
+	return ok(`${counted}; ${path} agrees with them`)
+}
 
 /** The file of the module the layout's kernel would load, as modinfo finds it (through depmod's index). */
 function installedModule(layout: Layout): string | undefined {
@@ -166,6 +204,8 @@ export function runChecks(layout: Layout): CheckReport[] {
 			throw error
 		}
 	})
+
+	check('managed', () => managedCheck(layout))
 
 	check('udev', () => managedFile(layout, layout.at.udevRule, udevRule(), 'NetworkManager manages the USB devices behind usbvnet0'))
 	check('networkd', () => managedFile(layout, layout.at.networkd, networkdFile(), 'systemd-networkd manages the USB devices behind usbvnet0'))

@@ -221,6 +221,33 @@ describe('doctor', () => {
 	})
 })
 
+describe('doctor: managed profiles', () => {
+	const managed = (layout: Layout) => runChecks(layout).find((c) => c.check === 'managed')
+	it('skipped without profiles; ok when the local file agrees; fails naming a contradiction or a bad profile', async () => {
+		const layout = freshLayout('managed')
+		await runSteps(planInstall(layout, {dkms: false}))
+		assert.equal(managed(layout)?.status, 'skip')
+		const dir = join(layout.root, 'etc/usbvnet/managed.d')
+		mkdirSync(dir, {recursive: true})
+		writeFileSync(join(dir, '10-fleet.json'), '{"dhcp": {"leaseSeconds": 1800}}')
+		writeFileSync(join(layout.root, 'etc/usbvnet/config.json'), '{"dhcp": {"leaseSeconds": 1800}}')
+		assert.deepEqual(managed(layout), {check: 'managed', status: 'ok', detail: '1 profile(s) locking 1 setting(s); /etc/usbvnet/config.json agrees with them'})
+		writeFileSync(join(layout.root, 'etc/usbvnet/config.json'), '{"dhcp": {"leaseSeconds": 600}}')
+		const contradicted = managed(layout)
+		assert.equal(contradicted?.status, 'fail')
+		assert.equal(
+			contradicted?.detail,
+			`/etc/usbvnet/config.json contradicts the managed profiles: $.dhcp.leaseSeconds locked to 1800 by ${join(dir, '10-fleet.json')}, the file sets 600`,
+		)
+		assert.match(contradicted?.fix ?? '', /leave those settings out of \/etc\/usbvnet\/config.json/)
+		writeFileSync(join(dir, '20-typo.json'), '{"dhcp": {"leaseSecond": 1800}}')
+		const bad = managed(layout)
+		assert.equal(bad?.status, 'fail')
+		assert.match(bad?.detail ?? '', /20-typo.json/)
+		assert.ok(!healthy(runChecks(layout)))
+	})
+})
+
 describe('uninstall', () => {
 	it('removes everything install wrote but the configuration and leases, and --purge those too', async () => {
 		const layout = freshLayout('uninstall')

@@ -107,6 +107,16 @@ check "doctor names the missing modules-load file and its fix" \
 check "doctor names the config's problem" grep -q '\$.mode: expected one of "bridge", "private", got the string "privte"; did you mean "private"?' /tmp/doctor.txt
 check "doctor's last line lists the problems" test "$(tail -n 1 /tmp/doctor.txt)" = "2 problem(s): modules-load, config"
 echo '{"mode": "private"}' >/etc/usbvnet/config.json
+# A managed profile the local file contradicts: apply would refuse it.
+mkdir -p /etc/usbvnet/managed.d
+echo '{"mode": "bridge"}' >/etc/usbvnet/managed.d/10-fleet.json
+usbvnet doctor >/tmp/doctor.txt 2>&1 && doctor_rc=0 || doctor_rc=$?
+managed_named() {
+	[ "$doctor_rc" = 11 ] && grep '^fail *managed ' /tmp/doctor.txt | grep -qF \
+		'/etc/usbvnet/config.json contradicts the managed profiles: $.mode locked to "bridge" by /etc/usbvnet/managed.d/10-fleet.json, the file sets "private"'
+}
+check "doctor names a local setting a managed profile locks otherwise, exit 11" managed_named || cat /tmp/doctor.txt
+rm -r /etc/usbvnet/managed.d
 
 # A lease to keep across the "reboot", when the leases commands exist.
 leases=0
