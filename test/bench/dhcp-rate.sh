@@ -153,13 +153,14 @@ perf() { # K extra perfdhcp args
 		"${PERF_ARGS[@]}" "$@" 255.255.255.255
 }
 
-# Prints: rate do_sent do_rcvd do_drops ra_sent ra_rcvd ra_drops
+# Prints: rate do_sent do_rcvd do_drops ra_sent ra_rcvd ra_drops, summed
+# over the perfdhcp reports given (one per device).
 parse() {
-	awk '/^Rate:/ { rate = $2 }
+	awk '/^Rate:/ { rate += $2 }
 		/Statistics for: DISCOVER-OFFER/ { s = "do" } /Statistics for: REQUEST-ACK/ { s = "ra" }
-		/^sent packets:/ { sent[s] = $3 } /^received packets:/ { rcvd[s] = $3 } /^drops:/ { drops[s] = $2 }
+		/^sent packets:/ { sent[s] += $3 } /^received packets:/ { rcvd[s] += $3 } /^drops:/ { drops[s] += $2 }
 		END { printf "%s %d %d %d %d %d %d\n", rate + 0, sent["do"], rcvd["do"], drops["do"],
-			sent["ra"], rcvd["ra"], drops["ra"] }' "$1"
+			sent["ra"], rcvd["ra"], drops["ra"] }' "$@"
 }
 
 client_side() { # N: every device's UDP counters and its lower's tx_dropped
@@ -171,20 +172,18 @@ client_side() { # N: every device's UDP counters and its lower's tx_dropped
 	done
 }
 measure() { # WAY ROUND DEVICES RATE
-	local way=$1 n=$3 out=$work/perfdhcp.$1.$2.$3.$4 k r sum before pids=()
+	local way=$1 n=$3 out=$work/perfdhcp.$1.$2.$3.$4 k r sum before pids=() reports=()
 	# One exchange first per device: the path works (and the ARP/route
 	# caches are warm).
 	for k in $(seq 1 "$n"); do perf "$k" -n 1 -d 2 -R 1 >"$out.$k.probe" 2>&1; done
 	before=$(client_side "$n")
 	for k in $(seq 1 "$n"); do
 		perf "$k" -R $((CLIENTS / n)) -r $(($4 / n)) -p "$SECS" >"$out.$k" 2>&1 &
-		pids+=($!)
+		pids+=($!) reports+=("$out.$k")
 	done
 	wait "${pids[@]}"
-	sum=(0 0 0 0 0 0 0)
 	for k in $(seq 1 "$n"); do
 		read -r -a r <<<"$(parse "$out.$k")"
-		for i in "${!sum[@]}"; do sum[i]=$(awk -v a="${sum[i]}" -v b="${r[i]}" 'BEGIN { print a + b }'); done
 		if [ "${r[5]}" = 0 ]; then
 			echo "no exchange completed ($way, e$k); perfdhcp said:"
 			sed 's/^/    /' "$out.$k.probe" "$out.$k" | tail -n 40
@@ -193,6 +192,7 @@ measure() { # WAY ROUND DEVICES RATE
 			[ "$way" != dnsmasq ] || sed 's/^/    dnsmasq: /' "$work/dnsmasq.log" | tail -n 10
 		fi
 	done
+	read -r -a sum <<<"$(parse "${reports[@]}")"
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$way" "$2" "$n" "$4" "${sum[@]}" | tee -a "$results"
 	echo "    client side before: $before"
 	echo "    client side after:  $(client_side "$n")"

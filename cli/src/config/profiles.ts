@@ -67,12 +67,13 @@ export interface LockViolation {
 	value: unknown
 }
 
-const show = (value: unknown): string => JSON.stringify(value)
+/** A setting's value as messages quote it. */
+export const showValue = (value: unknown): string => JSON.stringify(value)
 
 /** Two profiles set one setting to different values. Exit 3. */
 export class ProfileConflictError extends ConfigError {
 	constructor(readonly conflicts: readonly ProfileConflict[]) {
-		const lines = conflicts.map((c) => `  ${c.path}: ${c.first.profile} sets ${show(c.first.value)}, ${c.second.profile} sets ${show(c.second.value)}`)
+		const lines = conflicts.map((c) => `  ${c.path}: ${c.first.profile} sets ${showValue(c.first.value)}, ${c.second.profile} sets ${showValue(c.second.value)}`)
 		const summary = conflicts.length === 1 ? '1 setting' : `${conflicts.length} settings`
 		super(
 			`managed profiles conflict on ${summary}, nothing was applied:\n${lines.join('\n')}\nA setting may be locked by several profiles only with one value: remove it from all but one.`,
@@ -92,7 +93,7 @@ export class ConfigLockedError extends ConfigError {
 		source: string,
 		readonly violations: readonly LockViolation[],
 	) {
-		const lines = violations.map((v) => `  ${v.path}: locked to ${show(v.locked)} by ${v.profile}; the file sets ${show(v.value)}`)
+		const lines = violations.map((v) => `  ${v.path}: locked to ${showValue(v.locked)} by ${v.profile}; the file sets ${showValue(v.value)}`)
 		const summary = violations.length === 1 ? '1 setting' : `${violations.length} settings`
 		super(
 			`${source}: changes ${summary} locked by managed profiles, nothing was applied:\n${lines.join('\n')}\nLeave the setting out of the file, or give it the profile's value.`,

@@ -35,9 +35,8 @@ const R_SERIAL = 16
 const SERIAL_LEN = 64
 const R_CID_LEN = 80
 const R_CID = 84
+/** The key field: a client id that fits is kept whole, a longer one as its first 60 bytes and a hash. */
 const CID_KEY = 64
-/** Longest client id kept whole; a longer one is its first bytes and a hash. */
-const CID_WHOLE = 64
 const CID_PREFIX = 60
 
 /** enum uvn_dhcp_lease_state, as exported (FREE entries are never exported). */
@@ -140,6 +139,6 @@ function parseClientId(r: Buffer): string | null {
 	if (r.length < R_CID + CID_KEY) return null
 	const length = r[R_CID_LEN] as number
 	if (length === 0) return null
-	if (length <= CID_WHOLE) return formatMacBytes(r.subarray(R_CID, R_CID + length))
+	if (length <= CID_KEY) return formatMacBytes(r.subarray(R_CID, R_CID + length))
 	return `${formatMacBytes(r.subarray(R_CID, R_CID + CID_PREFIX))}...`
 }

@@ -69,8 +69,8 @@ function shortClientId(id: string | null): string {
 
 export function formatLeases(report: LeasesReport): string {
 	if (report.leases.length === 0) return `no leases on ${report.instance}`
-	// The column only when some client sent an id (dhcpcd, systemd-networkd
-	// do; udhcpc does not by default).
+	// The column only when some client sent an id (most do: udhcpc its MAC,
+	// dhcpcd a DUID; a client keyed by its MAC alone has none).
 	const withIds = report.leases.some((lease) => lease.clientId !== null)
 	return formatTable(
 		[

@@ -5,7 +5,7 @@
 import {existsSync, readFileSync, statSync} from 'node:fs'
 import {ConfigError} from '../config/errors.js'
 import {parseConfigText} from '../config/load.js'
-import {DEFAULT_MANAGED_DIR, ConfigLockedError, effectiveConfig, loadManagedLayer, type ManagedLayer} from '../config/profiles.js'
+import {DEFAULT_MANAGED_DIR, ConfigLockedError, effectiveConfig, loadManagedLayer, showValue, type ManagedLayer} from '../config/profiles.js'
 import type {UsbvnetConfig} from '../config/types.js'
 import {USBVNET_API_VERSION} from '../driver/constants.js'
 import {withDevice} from '../driver/device.js'
@@ -62,8 +62,7 @@ function managedCheck(layout: Layout): Outcome {
 		effectiveConfig(local, path, layer)
 	} catch (error) {
 		if (error instanceof ConfigLockedError) {
-			const show = (value: unknown): string => JSON.stringify(value)
-			const what = error.violations.map((v) => `${v.path} locked to ${show(v.locked)} by ${v.profile}, the file sets ${show(v.value)}`)
+			const what = error.violations.map((v) => `${v.path} locked to ${showValue(v.locked)} by ${v.profile}, the file sets ${showValue(v.value)}`)
 			return fail(`${path} contradicts the managed profiles: ${what.join('; ')}`, `leave those settings out of ${path}, or give them the profiles' values`)
 		}
 		if (error instanceof ConfigError) return fail(error.message.split('\n').join(' '), `fix ${path} or the profiles`)

@@ -58,8 +58,8 @@ check "two leases bound besides the host's" test "$(counter leases_bound)" -ge 2
 # Replug keeps the address; RELEASE frees and is counted.
 gadget_unplug e1 >/dev/null
 gadget_wait_gone e1 >/dev/null
-plug_again() { gadget_plug e1 >/dev/null; gadget_wait_host e1 >/dev/null; gadget_wait_carrier e1 >/dev/null; }
-plug_again
+plug_again() { gadget_plug "$1" >/dev/null; gadget_wait_host "$1" >/dev/null; gadget_wait_carrier "$1" >/dev/null; }
+plug_again e1
 check "replugged device gets the same address" bash -c "$(declare -f dhcp lease_ip); hook=$hook UDHCPC_OUT=$UDHCPC_OUT dhcp dev-e1 $e1_if && [ \$(lease_ip dev-e1) = $e1_ip ]"
 released=$(counter release)
 # A client that releases on exit (-R), stopped the way a service manager does.
@@ -140,9 +140,7 @@ check "the host pings dhcpcd's device" ping -c 1 -W 2 "$p1_ip"
 gadget_unplug p1 >/dev/null
 gadget_wait_gone p1 >/dev/null
 dev p1 ip -4 addr flush dev "$p1_if"
-gadget_plug p1 >/dev/null
-gadget_wait_host p1 >/dev/null
-gadget_wait_carrier p1 >/dev/null
+plug_again p1
 discovers=$(counter discover)
 check "after a replug dhcpcd gets a lease again" dhcpcd_once
 check "the same address" test "$(dhcpcd_ip)" = "$p1_ip"
