@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 import {dhcpToStruct} from '../config/dhcp.js'
 import type {UsbvnetDevice} from '../driver/device.js'
-import {camelCase, formatDhcp, readDhcp} from './stats.js'
+import {camelCase, formatDhcp, groupTotal, readDhcp, summarizeDhcp} from './stats.js'
 
 const settings = {
 	enabled: true,
@@ -56,5 +56,28 @@ describe('usbvnet dhcp', () => {
 				'             bad_ip         2',
 			].join('\n'),
 		)
+	})
+
+	it('in brief for status: refused and malformed summed by the groups the module counts', () => {
+		const report = readDhcp(device, '')
+		// The older module counts none of the refused group.
+		assert.deepEqual(summarizeDhcp(report), {
+			enabled: true,
+			subnet: '100.127.254.0/24',
+			hostAddress: '100.127.254.1',
+			leasesBound: 2,
+			malformed: 3,
+		})
+		const counters = {...report.counters, exhausted: 4, slotCap: 1, ignored: 2, offer: 9}
+		assert.equal(groupTotal(counters, 'refused'), 7)
+		assert.equal(groupTotal(counters, 'answers'), 9)
+		assert.deepEqual(summarizeDhcp({...report, enabled: false, counters}), {
+			enabled: false,
+			subnet: '100.127.254.0/24',
+			hostAddress: '100.127.254.1',
+			leasesBound: 2,
+			refused: 7,
+			malformed: 3,
+		})
 	})
 })

@@ -43,8 +43,10 @@ export function readDhcp(device: UsbvnetDevice, instance: string): DhcpReport {
 	}
 }
 
+export type DhcpCounterGroup = 'requests' | 'answers' | 'refused' | 'malformed'
+
 /** Messages answered, then why frames were dropped. */
-const GROUPS: [string, readonly DhcpCounterName[]][] = [
+const GROUPS: [DhcpCounterGroup, readonly DhcpCounterName[]][] = [
 	['requests', ['received', 'discover', 'request', 'decline', 'release', 'inform']],
 	['answers', ['offer', 'ack', 'nak']],
 	['refused', ['exhausted', 'slot_cap', 'foreign', 'other_server', 'ignored', 'disabled', 'relayed']],
@@ -53,6 +55,41 @@ const GROUPS: [string, readonly DhcpCounterName[]][] = [
 		['truncated', 'bad_ip', 'bad_udp', 'not_request', 'bad_chaddr', 'bad_cookie', 'bad_option', 'no_end', 'overload', 'no_msg_type', 'bad_msg_type', 'reply_too_small'],
 	],
 ]
+
+/** The sum of a group's counters the module has; undefined if it has none of them. */
+export function groupTotal(counters: Record<string, number>, group: DhcpCounterGroup): number | undefined {
+	const names = GROUPS.find(([name]) => name === group)?.[1] ?? []
+	const values = names.map((name) => counters[camelCase(name)]).filter((value) => value !== undefined)
+	return values.length > 0 ? values.reduce((sum, value) => sum + value, 0) : undefined
+}
+
+/** The DHCP server in brief, for `usbvnet status`. */
+export interface DhcpSummary {
+	enabled: boolean
+	subnet: string
+	hostAddress: string
+	leasesBound: number
+	/**
+	 * Messages not answered (pool exhausted, slot cap, ...) and malformed ones:
+	 * the sums of the "refused" and "malformed" groups of `usbvnet dhcp`; left
+	 * out if the module has none of the group's counters.
+	 */
+	refused?: number
+	malformed?: number
+}
+
+export function summarizeDhcp(report: DhcpReport): DhcpSummary {
+	const refused = groupTotal(report.counters, 'refused')
+	const malformed = groupTotal(report.counters, 'malformed')
+	return {
+		enabled: report.enabled,
+		subnet: report.subnet,
+		hostAddress: report.hostAddress,
+		leasesBound: report.leasesBound,
+		...(refused === undefined ? {} : {refused}),
+		...(malformed === undefined ? {} : {malformed}),
+	}
+}
 
 export function formatDhcp(report: DhcpReport): string {
 	const facts = formatFacts(

@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
+import type {UsbvnetDevice} from '../driver/device.js'
+import {errorForRequest} from '../driver/errors.js'
 import type {InfoStruct, SlotInfoStruct} from '../driver/structs.js'
+import {dhcpToStruct} from '../config/dhcp.js'
 import {UsageError} from '../errors.js'
 import {checkInterfaceName} from '../names.js'
 import {checkSlotNumber, parseDetachTarget} from './attach.js'
 import {slotsInMask} from './counters.js'
 import {formatSlots, slotFromInfo} from './slots.js'
-import {formatStatus, statusFromInfo} from './status.js'
+import {formatStatus, readStatus, statusFromInfo, type StatusDhcp} from './status.js'
 
 const info: InfoStruct = {
 	ifname: 'usbvnet0',
@@ -53,9 +56,19 @@ const slot: SlotInfoStruct = {
 	purged: 0n,
 }
 
+const dhcp: Extract<StatusDhcp, {known: true}> = {
+	known: true,
+	enabled: true,
+	subnet: '100.127.254.0/24',
+	hostAddress: '100.127.254.1',
+	leasesBound: 3,
+	refused: 5,
+	malformed: 1,
+}
+
 describe('status', () => {
 	it('counts the slots of the bitmask and names the mode', () => {
-		const report = statusFromInfo(info)
+		const report = statusFromInfo(info, dhcp)
 		assert.deepEqual(report.slots, {used: 3, max: 32, attached: [0, 1, 5]})
 		assert.equal(report.mode, 'private')
 		assert.deepEqual(report.tx, {packets: 20, bytes: 123456789012, dropped: 0})
@@ -63,12 +76,12 @@ describe('status', () => {
 	})
 
 	it('shows a mode from a newer module instead of failing', () => {
-		assert.equal(statusFromInfo({...info, mode: 9}).mode, 'unknown (9)')
+		assert.equal(statusFromInfo({...info, mode: 9}, dhcp).mode, 'unknown (9)')
 	})
 
 	it('human output', () => {
 		assert.equal(
-			formatStatus(statusFromInfo(info)),
+			formatStatus(statusFromInfo(info, dhcp)),
 			[
 				'usbvnet0 (ifindex 7, control API 1)',
 				'  MAC          02:00:5e:10:00:01',
@@ -78,11 +91,80 @@ describe('status', () => {
 				"  spoof drops  3 (frames with another slot's source MAC)",
 				'  purged       4 (frames whose slot went away)',
 				'  refused      0 devices for want of a free slot, 2 denied by rules',
+				'  dhcp         on, 100.127.254.1/24, 3 leases bound',
+				'               5 messages refused, 1 malformed (see "usbvnet dhcp")',
 				'',
 				'      PACKETS         BYTES  DROPPED',
 				'  rx       10          1500        1',
 				'  tx       20  123456789012        0',
 			].join('\n'),
+		)
+	})
+
+	it('dhcp line: off, one lease, a module without the drop counters, unknown', () => {
+		const line = (d: StatusDhcp): string[] => {
+			const lines = formatStatus(statusFromInfo(info, d)).split('\n')
+			const start = lines.findIndex((l) => l.startsWith('  dhcp'))
+			return lines.slice(start, lines.indexOf('', start))
+		}
+		assert.deepEqual(line({...dhcp, enabled: false, leasesBound: 1, refused: 1, malformed: undefined}), [
+			'  dhcp         off, 100.127.254.1/24, 1 lease bound',
+			'               1 message refused (see "usbvnet dhcp")',
+		])
+		const bare: StatusDhcp = {known: true, enabled: true, subnet: '100.127.254.0/24', hostAddress: '100.127.254.1', leasesBound: 3}
+		assert.deepEqual(line(bare), ['  dhcp         on, 100.127.254.1/24, 3 leases bound (see "usbvnet dhcp")'])
+		assert.deepEqual(line({known: false, error: {code: 'VERSION_MISMATCH', message: 'no DHCP here'}}), ['  dhcp         unknown: no DHCP here'])
+	})
+
+	it('reads the DHCP summary over the same device; a DHCP request failing leaves it unknown', () => {
+		const settings = {
+			enabled: true,
+			subnet: '100.127.254.0/24',
+			hostAddress: '100.127.254.1',
+			pool: {start: '100.127.254.2', end: '100.127.254.254'},
+			leaseSeconds: 3600,
+			declineSeconds: 600,
+			perSlotCap: 4,
+			router: null,
+			dns: [],
+			domain: '',
+			mtu: null,
+			reservations: [],
+		}
+		// Counters up to bad_ip (malformed) and relayed (refused), as an older module might count.
+		const counters = Array.from({length: 13}, (_, index) => (index === 2 ? 4 : index === 12 ? 2 : 0))
+		const device = (getDhcp: () => ReturnType<UsbvnetDevice['getDhcp']>): UsbvnetDevice =>
+			({info: () => info, getDhcp, dhcpStats: () => ({ifname: 'usbvnet0', leasesBound: 2, counters})}) as unknown as UsbvnetDevice
+		assert.deepEqual(readStatus(device(() => dhcpToStruct(settings, '')), '').dhcp, {
+			known: true,
+			enabled: true,
+			subnet: '100.127.254.0/24',
+			hostAddress: '100.127.254.1',
+			leasesBound: 2,
+			refused: 2,
+			malformed: 4,
+		})
+		const enotty = errorForRequest(25, {operation: 'USBVNET_IOC_GET_DHCP', devicePath: '/dev/usbvnet', instance: ''})
+		const old = readStatus(
+			device(() => {
+				throw enotty
+			}),
+			'',
+		)
+		assert.equal(old.mac, '02:00:5e:10:00:01')
+		assert.deepEqual(old.dhcp, {known: false, error: {code: 'VERSION_MISMATCH', message: enotty.message}})
+		// Flags unknown to this command: ProtocolMismatchError, also unknown rather than a failure.
+		assert.equal(readStatus(device(() => ({...dhcpToStruct(settings, ''), flags: 0x80})), '').dhcp.known, false)
+		// Anything else is a bug and still fails.
+		assert.throws(
+			() =>
+				readStatus(
+					device(() => {
+						throw new TypeError('bug')
+					}),
+					'',
+				),
+			TypeError,
 		)
 	})
 
