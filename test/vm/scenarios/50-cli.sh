@@ -71,6 +71,8 @@ check "status: instance, ifindex, MAC as in sysfs" \
 	test "$(q '"\(.instance) \(.ifindex) \(.mac)"')" = "usbvnet0 $(sysfs usbvnet0/ifindex) $(sysfs usbvnet0/address)"
 check "status: API 1, 32 slots, none used, no carrier" \
 	test "$(q '[.apiVersion, .slots.max, .slots.used, .carrier]')" = '[1,32,0,false]'
+check "status: a DHCP summary (known, on or off, no lease bound yet, a refused count)" \
+	test "$(q '[.dhcp.known, (.dhcp.enabled | type), .dhcp.leasesBound, (.dhcp.refused | type)]')" = '[true,"boolean",0,"number"]'
 check "slots: none attached" prints "no device attached to usbvnet0" slots
 save config show
 check "config show: defaults (bridge, autoAttach, every driver, no rules)" \
