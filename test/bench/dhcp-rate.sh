@@ -1,23 +1,29 @@
-# Guest side of `make bench`: DHCP exchange rate. perfdhcp plays many
-# vm-timeout: 1800
-# devices from one ECM device's namespace against two servers serving the
-# same link in the same guest, interleaved round by round:
+# Guest side of `make bench`: DHCP exchange rate. A load generator plays
+# vm-timeout: 3000
+# many clients from each ECM device's namespace against two servers serving
+# the same link in the same guest, interleaved round by round:
 #   usbvnet  the in-driver server (usbvnet0, the device in slot 0)
 #   dnsmasq  no module: dnsmasq --no-ping on the device's host-side netdev
-# Each round sweeps the offered rate (perfdhcp -r) and the number of client
-# devices (one perfdhcp per device namespace, all at once, the offered rate
-# split among them); prints completed DORA exchanges per second (summed over
-# the devices) and drops per offered rate, each round's best completed rate
-# over the whole sweep (median over rounds) and usbvnet/dnsmasq: each
-# server's best over every device count, so neither is held back by the
-# client side of one count. Under TCG the
-# client side (perfdhcp sending and receiving in the guest) runs out first
+# Two load generators, each with its own figure and ratio:
+#   perfdhcp   Kea's, open loop: the offered rate (-r) is swept
+#   dhcp-load  ours (dhcp-load.c), open loop the same way, with at most 64
+#              exchanges in flight: past what the server completes it
+#              runs closed loop, 64 at a time, rather than piling up
+#              queues; far cheaper per packet than perfdhcp under
+#              emulation, so the server, not the client, sets the rate
+# Each round sweeps the load and the number of client devices (one
+# generator per device namespace, all at once, the load split among them);
+# prints completed DORA exchanges per second (summed over the devices) and
+# drops per load, each round's best completed rate over the whole sweep
+# (median over rounds) and usbvnet/dnsmasq: each server's best over every
+# device count, so neither is held back by the client side of one count.
+# Under TCG perfdhcp (sending and receiving in the guest) runs out first
 # for the in-driver server: the "client side" and "server" lines say where
 # exchanges were lost (server counters: every request answered or not).
-# A drop is perfdhcp's: no reply within 1 s (-d), late replies included.
+# A drop is an exchange with no reply within 1 s, late replies included.
 # dnsmasq runs with --quiet-dhcp (no log line per packet).
 #
-#   dev-eK: perfdhcp (200/N client MACs) ── ECM ──> host: usbvnet0 | usbN+dnsmasq
+#   dev-eK: generator (200/N client MACs) ── ECM ──> host: usbvnet0 | usbN+dnsmasq
 #   (K = 1..N devices; one dnsmasq serves all N host-side netdevs)
 #
 # perfdhcp (DHCPv4) always poses as a relay (giaddr = its own address, from
@@ -31,8 +37,10 @@
 # most 256), 200 distinct clients (-R) in all, so every client keeps its
 # address and no exchange fails for want of one; the in-driver per-slot cap
 # (4) is raised to 256 for the run, as all clients come through one or two
-# slots. dnsmasq: each host-side netdev has its own address in the same
-# subnet (.1, .2), so one pool serves them all as usbvnet0's does.
+# slots. Each generator and device count gets a fresh server: their client
+# MACs differ, and all of them together would not fit the pool. dnsmasq:
+# each host-side netdev has its own address in the same subnet (.1, .2),
+# so one pool serves them all as usbvnet0's does.
 . "$VM_LIB/lab.sh"
 trap 'pkill_ours; lab_cleanup' EXIT
 ROUNDS=${BENCH_ROUNDS:-3}
@@ -41,7 +49,11 @@ SECS=${BENCH_SECS:-5}
 # Offering far more than the client side can take only measures perfdhcp's
 # losses.
 RATES=${BENCH_DHCP_RATES:-200 400 800 1600 3200 6400}
-# Client devices, each with its own perfdhcp, swept.
+# dhcp-load's offered rates: it goes further than perfdhcp.
+LOAD_RATES=${BENCH_DHCP_LOAD_RATES:-200 400 800 1600 3200 6400 12800}
+LOAD_WINDOW=${BENCH_DHCP_LOAD_WINDOW:-64}
+GENERATORS=${BENCH_DHCP_GENERATORS:-perfdhcp dhcp-load}
+# Client devices, each with its own generator, swept.
 DEVICE_COUNTS=${BENCH_DHCP_DEVICES:-1 2}
 CLIENTS=${BENCH_DHCP_CLIENTS:-200}
 # perfdhcp in single-thread mode (-g single): its receiver thread costs the
@@ -58,6 +70,7 @@ command -v perfdhcp >/dev/null || { echo "perfdhcp missing (Debian: kea-admin; t
 command -v dnsmasq >/dev/null || { echo "dnsmasq missing (dnsmasq-base)"; exit 1; }
 cc -O2 -I "$USBVNET_SRC/linux-module/uapi" -o "$work/dhcp-conf" "$USBVNET_SRC/test/bench/dhcp-conf.c" ||
 	{ echo "cannot build dhcp-conf"; exit 1; }
+cc -O2 -o "$work/dhcp-load" "$USBVNET_SRC/test/bench/dhcp-load.c" || { echo "cannot build dhcp-load"; exit 1; }
 max_devices=0
 for n in $DEVICE_COUNTS; do ((n > max_devices)) && max_devices=$n; done
 
@@ -153,10 +166,19 @@ perf() { # K extra perfdhcp args
 		"${PERF_ARGS[@]}" "$@" 255.255.255.255
 }
 
+load() { # K CLIENTS WINDOW SECS [RATE]
+	ip netns exec "dev-e$1" timeout $(($4 + 30)) "$work/dhcp-load" "${difs[$1 - 1]}" "$@"
+}
+
 # Prints: rate do_sent do_rcvd do_drops ra_sent ra_rcvd ra_drops, summed
-# over the perfdhcp reports given (one per device).
+# over the reports given (one per device), perfdhcp's or dhcp-load's
+# (whose drops are per exchange: counted where the exchange was).
 parse() {
-	awk '/^Rate:/ { rate += $2 }
+	awk '/^completed=/ { for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+			rate += v["rate"]; sent["do"] += v["discover"]; rcvd["do"] += v["offer"]
+			sent["ra"] += v["request"]; rcvd["ra"] += v["ack"] + v["nak"]
+			drops["do"] += v["discover"] - v["offer"]; drops["ra"] += v["request"] - v["ack"] - v["nak"] }
+		/^Rate:/ { rate += $2 }
 		/Statistics for: DISCOVER-OFFER/ { s = "do" } /Statistics for: REQUEST-ACK/ { s = "ra" }
 		/^sent packets:/ { sent[s] += $3 } /^received packets:/ { rcvd[s] += $3 } /^drops:/ { drops[s] += $2 }
 		END { printf "%s %d %d %d %d %d %d\n", rate + 0, sent["do"], rcvd["do"], drops["do"],
@@ -171,21 +193,29 @@ client_side() { # N: every device's UDP counters and its lower's tx_dropped
 			"$(cat "/sys/class/net/${lowers[k - 1]}/statistics/tx_dropped")"
 	done
 }
-measure() { # WAY ROUND DEVICES RATE
-	local way=$1 n=$3 out=$work/perfdhcp.$1.$2.$3.$4 k r sum before pids=() reports=()
+measure() { # WAY ROUND GENERATOR DEVICES LOAD
+	local way=$1 gen=$3 n=$4 out=$work/$3.$1.$2.$4.$5 k r sum before pids=() reports=()
 	# One exchange first per device: the path works (and the ARP/route
 	# caches are warm).
-	for k in $(seq 1 "$n"); do perf "$k" -n 1 -d 2 -R 1 >"$out.$k.probe" 2>&1; done
+	for k in $(seq 1 "$n"); do
+		case $gen in
+		perfdhcp) perf "$k" -n 1 -d 2 -R 1 ;;
+		dhcp-load) load "$k" 1 1 1 ;;
+		esac >"$out.$k.probe" 2>&1
+	done
 	before=$(client_side "$n")
 	for k in $(seq 1 "$n"); do
-		perf "$k" -R $((CLIENTS / n)) -r $(($4 / n)) -p "$SECS" >"$out.$k" 2>&1 &
+		case $gen in
+		perfdhcp) perf "$k" -R $((CLIENTS / n)) -r $(($5 / n)) -p "$SECS" ;;
+		dhcp-load) load "$k" $((CLIENTS / n)) $((LOAD_WINDOW / n)) "$SECS" $(($5 / n)) ;;
+		esac >"$out.$k" 2>&1 &
 		pids+=($!) reports+=("$out.$k")
 	done
 	wait "${pids[@]}"
 	for k in $(seq 1 "$n"); do
 		read -r -a r <<<"$(parse "$out.$k")"
 		if [ "${r[5]}" = 0 ]; then
-			echo "no exchange completed ($way, e$k); perfdhcp said:"
+			echo "no exchange completed ($way, e$k); $gen said:"
 			sed 's/^/    /' "$out.$k.probe" "$out.$k" | tail -n 40
 			[ "$way" != usbvnet ] || "$USBVNET_SRC/build/vm/tools/ioctl-test" dhcp 2>/dev/null | tr '\n' ' '
 			dev "e$k" tc -s filter show dev "${difs[k - 1]}" parent ffff: | sed 's/^/    /'
@@ -193,7 +223,7 @@ measure() { # WAY ROUND DEVICES RATE
 		fi
 	done
 	read -r -a sum <<<"$(parse "${reports[@]}")"
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$way" "$2" "$n" "$4" "${sum[@]}" | tee -a "$results"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$way" "$2" "$gen" "$n" "$5" "${sum[@]}" | tee -a "$results"
 	echo "    client side before: $before"
 	echo "    client side after:  $(client_side "$n")"
 	if [ "$way" = usbvnet ]; then
@@ -203,48 +233,56 @@ measure() { # WAY ROUND DEVICES RATE
 	fi
 }
 
-echo "perfdhcp: $CLIENTS clients over $DEVICE_COUNTS devices, offered $RATES DORA/s for $SECS s each, $ROUNDS rounds"
+echo "$CLIENTS clients over $DEVICE_COUNTS devices, $SECS s per load, $ROUNDS rounds; offered DORA/s: perfdhcp $RATES, dhcp-load $LOAD_RATES"
 # Client side: room for bursts of replies while perfdhcp (TCG) catches up.
 sysctl -q -w net.core.rmem_default=4194304 net.core.rmem_max=4194304
-printf 'way\tround\tdevices\toffered\tdora_per_s\tdo_sent\tdo_rcvd\tdo_drops\tra_sent\tra_rcvd\tra_drops\n'
+printf 'way\tround\tgenerator\tdevices\tload\tdora_per_s\tdo_sent\tdo_rcvd\tdo_drops\tra_sent\tra_rcvd\tra_drops\n'
 for round in $(seq 1 "$ROUNDS"); do
 	for way in usbvnet dnsmasq; do
-		# A fresh server (lease table) per device count: each count has its
-		# own client MACs, and all of them together would not fit the pool.
-		for n in $DEVICE_COUNTS; do
-			setup "$way" || { echo "setup $way failed"; exit 1; }
-			for rate in $RATES; do measure "$way" "$round" "$n" "$rate"; done
-			teardown "$way"
+		for gen in $GENERATORS; do
+			loads=$RATES
+			[ "$gen" = perfdhcp ] || loads=$LOAD_RATES
+			for n in $DEVICE_COUNTS; do
+				setup "$way" || { echo "setup $way failed"; exit 1; }
+				for l in $loads; do measure "$way" "$round" "$gen" "$n" "$l"; done
+				teardown "$way"
+			done
 		done
 	done
 done
 
 node - "$results" <<'JS'
-// Columns: way round devices offered dora_per_s do_sent do_rcvd do_drops ra_sent ra_rcvd ra_drops
+// Columns: way round generator devices load dora_per_s do_sent do_rcvd do_drops ra_sent ra_rcvd ra_drops
 const rows = require('fs').readFileSync(process.argv[2], 'utf8').trim().split('\n').map(l => l.split('\t'));
 const median = a => { const s = [...a].sort((x, y) => x - y); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
 const pct = (d, n) => (Number(n) ? (100 * Number(d)) / Number(n) : 0);
 const ways = ['usbvnet', 'dnsmasq'];
-const uniq = i => [...new Set(rows.map(x => Number(x[i])))].sort((a, b) => a - b);
-console.log('\nmedian completed DORA/s by devices and offered rate (DISCOVER drops %, REQUEST drops %)');
-console.log('devices offered'.padEnd(16), ...ways.map(w => w.padStart(26)));
-for (const n of uniq(2))
-	for (const o of uniq(3))
-		console.log(`${n}`.padEnd(8) + `${o}`.padEnd(8), ...ways.map(w => {
-			const r = rows.filter(x => x[0] === w && Number(x[2]) === n && Number(x[3]) === o);
-			if (!r.length) return 'n/a'.padStart(26);
-			const v = `${median(r.map(x => Number(x[4]))).toFixed(1)} (${median(r.map(x => pct(x[7], x[5]))).toFixed(0)}%, ${median(r.map(x => pct(x[10], x[8]))).toFixed(0)}%)`;
-			return v.padStart(26);
-		}));
+const uniq = (rs, i) => [...new Set(rs.map(x => Number(x[i])))].sort((a, b) => a - b);
 // Each round's best completed rate over the sweep (every device count and
-// offered rate), then the median of those; also per device count.
-const bestOf = (w, keep) => {
-	const rounds = [...new Set(rows.filter(x => x[0] === w).map(x => x[1]))];
-	return median(rounds.map(rd => Math.max(...rows.filter(x => x[0] === w && x[1] === rd && keep(x)).map(x => Number(x[4])))));
+// load), then the median of those.
+const bestOf = (rs, w, keep) => {
+	const rounds = [...new Set(rs.filter(x => x[0] === w).map(x => x[1]))];
+	return median(rounds.map(rd => Math.max(...rs.filter(x => x[0] === w && x[1] === rd && keep(x)).map(x => Number(x[5])))));
 };
-for (const n of uniq(2))
-	console.log(`best with ${n} device(s):`, ways.map(w => `${w} ${bestOf(w, x => Number(x[2]) === n).toFixed(1)}`).join(', '));
-const best = Object.fromEntries(ways.map(w => [w, bestOf(w, () => true)]));
-console.log('\nbest completed DORA/s (median over rounds):', ways.map(w => `${w} ${best[w].toFixed(1)}`).join(', '));
-console.log('ratio usbvnet/dnsmasq:', best.dnsmasq > 0 ? (best.usbvnet / best.dnsmasq).toFixed(2) : 'n/a', '(target >= 10)');
+const ratios = [];
+for (const gen of [...new Set(rows.map(x => x[2]))]) {
+	const rs = rows.filter(x => x[2] === gen);
+	console.log(`\n${gen}: median completed DORA/s by devices and offered rate (DISCOVER drops %, REQUEST drops %)`);
+	console.log('devices offered'.padEnd(16), ...ways.map(w => w.padStart(26)));
+	for (const n of uniq(rs, 3))
+		for (const o of uniq(rs, 4))
+			console.log(`${n}`.padEnd(8) + `${o}`.padEnd(8), ...ways.map(w => {
+				const r = rs.filter(x => x[0] === w && Number(x[3]) === n && Number(x[4]) === o);
+				if (!r.length) return 'n/a'.padStart(26);
+				const v = `${median(r.map(x => Number(x[5]))).toFixed(1)} (${median(r.map(x => pct(x[8], x[6]))).toFixed(0)}%, ${median(r.map(x => pct(x[11], x[9]))).toFixed(0)}%)`;
+				return v.padStart(26);
+			}));
+	for (const n of uniq(rs, 3))
+		console.log(`best with ${n} device(s):`, ways.map(w => `${w} ${bestOf(rs, w, x => Number(x[3]) === n).toFixed(1)}`).join(', '));
+	const best = Object.fromEntries(ways.map(w => [w, bestOf(rs, w, () => true)]));
+	const ratio = best.dnsmasq > 0 ? (best.usbvnet / best.dnsmasq).toFixed(2) : 'n/a';
+	console.log(`${gen}: best completed DORA/s (median over rounds):`, ways.map(w => `${w} ${best[w].toFixed(1)}`).join(', '));
+	ratios.push(`${gen} ${ratio}`);
+}
+console.log('\nratio usbvnet/dnsmasq:', ratios.join(', '), '(target >= 10)');
 JS
