@@ -16,9 +16,12 @@
  * address. An exchange with no reply within 1 s counts as a drop and its
  * client starts over. After SECS seconds prints one line:
  *
- *   completed=N secs=S rate=R discover=N offer=N request=N ack=N nak=N drops=N ignored=N skipped=N
+ *   completed=N secs=S rate=R discover=N offer=N request=N ack=N nak=N
+ *   drops_offer=N drops_ack=N ignored=N skipped=N
  *
- * (skipped: exchanges due in open loop that found the window full).
+ * (drops_offer: DISCOVERs with no OFFER in time, drops_ack: REQUESTs with
+ * no ACK or NAK; skipped: exchanges due in open loop that found the window
+ * full; those in flight at the end are in neither).
  *
  * Built by the benchmark scripts in the guest: cc -O2.
  */
@@ -53,7 +56,7 @@ struct client {
 
 static struct client *clients;
 static int idle_head = -1, idle_tail = -1;
-static unsigned long long n_discover, n_offer, n_request, n_ack, n_nak, n_drops,
+static unsigned long long n_discover, n_offer, n_request, n_ack, n_nak, n_drops_offer, n_drops_ack,
 	n_ignored, n_completed, n_skipped;
 
 static int64_t now_ns(void)
@@ -341,15 +344,18 @@ int main(int argc, char **argv)
 			/* Exchanges past their time: drops; their clients start over. */
 			for (i = 0; i < n_clients; i++)
 				if (clients[i].phase != IDLE && now - clients[i].sent_ns >= TIMEOUT_NS) {
-					n_drops++;
+					if (clients[i].phase == WAIT_OFFER)
+						n_drops_offer++;
+					else
+						n_drops_ack++;
 					send_discover(i, now);
 				}
 			flush();
 			last_scan = now;
 		}
 	}
-	printf("completed=%llu secs=%.3f rate=%.1f discover=%llu offer=%llu request=%llu ack=%llu nak=%llu drops=%llu ignored=%llu skipped=%llu\n",
+	printf("completed=%llu secs=%.3f rate=%.1f discover=%llu offer=%llu request=%llu ack=%llu nak=%llu drops_offer=%llu drops_ack=%llu ignored=%llu skipped=%llu\n",
 	       n_completed, (now - start) / 1e9, n_completed / ((now - start) / 1e9), n_discover,
-	       n_offer, n_request, n_ack, n_nak, n_drops, n_ignored, n_skipped);
+	       n_offer, n_request, n_ack, n_nak, n_drops_offer, n_drops_ack, n_ignored, n_skipped);
 	return 0;
 }
