@@ -46,6 +46,7 @@
 # each host-side netdev has its own address in the same subnet (.1, .2),
 # so one pool serves them all as usbvnet0's does.
 . "$VM_LIB/lab.sh"
+. "$VM_LIB/cli-runtime.sh"
 trap 'pkill_ours; lab_cleanup' EXIT
 ROUNDS=${BENCH_ROUNDS:-3}
 SECS=${BENCH_SECS:-5}
@@ -73,8 +74,10 @@ results=$USBVNET_OUT/bench.tsv
 
 command -v perfdhcp >/dev/null || { echo "perfdhcp missing (Debian: kea-admin; test/setup/deps.sh)"; exit 1; }
 command -v dnsmasq >/dev/null || { echo "dnsmasq missing (dnsmasq-base)"; exit 1; }
-cc -O2 -I "$USBVNET_SRC/linux-module/uapi" -o "$work/dhcp-conf" "$USBVNET_SRC/test/bench/dhcp-conf.c" ||
-	{ echo "cannot build dhcp-conf"; exit 1; }
+cli_runtime_unpack
+# The in-driver server's settings for the run, applied by the CLI.
+printf '{"dhcp": {"enabled": true, "perSlotCap": 256, "pool": {"start": "%s", "end": "%s"}}}\n' \
+	"$NET.10" "$NET.249" >"$work/usbvnet.json"
 cc -O2 -o "$work/dhcp-load" "$USBVNET_SRC/test/bench/dhcp-load.c" || { echo "cannot build dhcp-load"; exit 1; }
 max_devices=0
 for n in $DEVICE_COUNTS; do ((n > max_devices)) && max_devices=$n; done
@@ -118,7 +121,8 @@ setup() {
 		for i in "${!lowers[@]}"; do wait_for 10 test -e "/sys/class/net/usbvnet0/lower_${lowers[i]}"; done
 		ip link set usbvnet0 up
 		ip addr replace $NET.1/24 dev usbvnet0
-		"$work/dhcp-conf" enable 1 cap 256 pool $NET.10 $NET.249 >/dev/null
+		node "$CLI_ROOT/cli/bin/run.js" config apply "$work/usbvnet.json" >"$work/apply.log" 2>&1 ||
+			{ sed 's/^/    config apply: /' "$work/apply.log"; return 1; }
 		;;
 	dnsmasq)
 		for i in "${!lowers[@]}"; do
