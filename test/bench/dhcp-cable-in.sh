@@ -3,9 +3,9 @@
 # client in the device's namespace reporting its lease. Three ways in the same guest,
 # interleaved round by round, each with a fresh lease table (a new device):
 #   usbvnet         the module loaded, usbvnet0 up; its in-driver server
-#   dnsmasq-noping  no module: dnsmasq --no-ping already running; a hotplug
-#                   watcher gives the device's host-side netdev its address
-#                   and brings it up as soon as it registers
+#   dnsmasq-noping  no module: dnsmasq --no-ping already running; the host
+#                   side (BENCH_HOST, below) gives the device's host-side
+#                   netdev its address and brings it up once it registers
 #   dnsmasq         the same, dnsmasq as shipped (it pings an address
 #                   before offering it)
 # Prints medians and usbvnet over each dnsmasq way (target <= 0.5 against
@@ -30,16 +30,23 @@
 #             and SIGUSR1 at carrier, which busybox 1.35 ignores while
 #             selecting: the first DISCOVER after carrier comes at the
 #             client's own cadence.
+# The dnsmasq ways' host side (BENCH_HOST):
+#   watcher   (default) a loop polling sysfs every 20 ms configures the new
+#             netdev: as fast as a hotplug script can be
+#   udev      systemd-udevd runs for every way (as on a real host: it also
+#             names the netdevs) and a rule of ours configures the new
+#             netdev (RUN+=, a shell and two ip commands), the way an
+#             admin makes a transient interface serve DHCP
 # A DISCOVER sent before the host opens its side waits in the gadget's
 # queue; one the host side cannot answer yet is lost and the client resends
 # (udhcpc after BENCH_DHCP_RETRY s, 1; dhcpcd after ~4 s). The figure
 # includes the host-side netdev coming up: the module opens it at attach,
 # dnsmasq needs the watcher.
 . "$VM_LIB/lab.sh"
-trap 'stop_all; lab_cleanup' EXIT
 ROUNDS=${BENCH_ROUNDS:-3}
 RETRY=${BENCH_DHCP_RETRY:-1}
 DEVICE=${BENCH_DEVICE:-dhcpcd}
+HOST=${BENCH_HOST:-watcher}
 NET=100.127.254
 work=/tmp/bench-cable
 mkdir -p "$work"
@@ -49,6 +56,8 @@ command -v dnsmasq >/dev/null || { echo "dnsmasq missing (dnsmasq-base)"; exit 1
 command -v udhcpc >/dev/null || { echo "udhcpc missing"; exit 1; }
 [ "$DEVICE" != dhcpcd ] || command -v dhcpcd >/dev/null || { echo "dhcpcd missing (dhcpcd-base)"; exit 1; }
 
+udevd_pid=
+trap 'stop_all; [ -z "$udevd_pid" ] || kill "$udevd_pid"; lab_cleanup' EXIT
 pids=()
 stop_all() {
 	local p
@@ -71,6 +80,20 @@ gadget_unplug e1 >/dev/null
 gadget_wait_gone e1 >/dev/null
 _gvar g e1 gadget
 _gvar udc e1 udc
+
+if [ "$HOST" = udev ]; then
+	udevd=$(command -v systemd-udevd || echo /lib/systemd/systemd-udevd)
+	[ -x "$udevd" ] || { echo "systemd-udevd missing (udev)"; exit 1; }
+	# Configures the device's host-side netdev while $work/configure
+	# exists (the dnsmasq ways), after udev has named it.
+	mkdir -p /run/udev/rules.d
+	cat >/run/udev/rules.d/90-bench-cable.rules <<EOF
+ACTION=="add", SUBSYSTEM=="net", ATTRS{serial}=="CABLE1", RUN+="/bin/sh -c '[ -e $work/configure ] || exit 0; ip addr replace $NET.1/24 dev \$name && ip link set \$name up'"
+EOF
+	"$udevd" >"$work/udevd.log" 2>&1 &
+	udevd_pid=$!
+	wait_for 10 udevadm control --ping || { echo "systemd-udevd did not start"; sed 's/^/    udevd: /' "$work/udevd.log"; exit 1; }
+fi
 
 # The device side, run in dev-e1 before the plug: waits for carrier, then
 # starts or wakes udhcpc; every line it prints is stamped with the time it came.
@@ -129,7 +152,7 @@ EOF
 # The hotplug watcher of the dnsmasq ways, in the init namespace.
 # Polls every 20 ms without forking (gadget_host_if would fork per poll).
 host_watch() { # OUT configure|observe
-	local n v hif=
+	local n v f hif= ddir
 	while [ -z "$hif" ]; do
 		for n in /sys/class/net/*; do
 			[ -e "$n/device" ] || continue
@@ -141,9 +164,15 @@ host_watch() { # OUT configure|observe
 	done
 	if [ "$2" = configure ]; then
 		printf 'addr replace %s/24 dev %s\nlink set %s up\n' $NET.1 "$hif" "$hif" | ip -b -
-	else # observe: the module opens it when it attaches it
+	else # observe: the module opens it when it attaches it, or udev's rule
+		# Through the USB interface's directory: udev may rename the netdev.
 		local flags=0
-		until read -r flags 2>/dev/null <"/sys/class/net/$hif/flags" && ((flags & 1)); do nap 0.02; done
+		ddir=$(cd -P "/sys/class/net/$hif/device" && pwd)
+		until ((flags & 1)); do
+			for f in "$ddir"/net/*/flags; do read -r flags 2>/dev/null <"$f" || flags=0; done
+			((flags & 1)) || nap 0.02
+		done
+		hif=${f%/flags} hif=${hif##*/}
 	fi
 	echo "host_up $EPOCHREALTIME $hif" >>"$1"
 }
@@ -173,7 +202,12 @@ setup() { # WAY OUT
 		pids+=($!)
 		wait_for 10 grep -q 'DHCP, IP range' "$work/dnsmasq.$1.log" ||
 			{ sed 's/^/    dnsmasq: /' "$work/dnsmasq.$1.log"; return 1; }
-		host_watch "$2" configure &
+		if [ "$HOST" = udev ]; then
+			touch "$work/configure"
+			host_watch "$2" observe &
+		else
+			host_watch "$2" configure &
+		fi
 		pids+=($!)
 		;;
 	esac
@@ -186,6 +220,7 @@ teardown() { # WAY
 	case $1 in
 	usbvnet) rmmod usbvnet ;;
 	esac
+	rm -f "$work/configure"
 	ip neigh flush all
 	dev e1 ip neigh flush all
 	dev e1 ip -4 addr flush dev "$dif"
