@@ -3,7 +3,7 @@
  * under emulation, so that the server rather than the client side sets the
  * rate.
  *
- *   dhcp-load IFNAME K CLIENTS WINDOW SECS [RATE]
+ *   dhcp-load [-x] IFNAME K CLIENTS WINDOW SECS [RATE]
  *
  * Plays CLIENTS clients (MACs 00:0c:K:00:hi:lo) from a UDP socket on port
  * 68 bound to IFNAME. Each exchange is a full DORA (DISCOVER, OFFER,
@@ -14,10 +14,13 @@
  * as long as fewer than WINDOW are in flight. A finished client goes to
  * the back of the queue, so every client keeps coming back for its
  * address. An exchange with no reply within 1 s counts as a drop and its
- * client starts over. After SECS seconds prints one line:
+ * client starts over. With -x (churn) a client RELEASEs its address at once
+ * after its ACK: with many CLIENTS nearly every exchange is a new device
+ * that comes and goes, and the pool never runs out. After SECS seconds
+ * prints one line:
  *
  *   completed=N secs=S rate=R discover=N offer=N request=N ack=N nak=N
- *   drops_offer=N drops_ack=N ignored=N skipped=N
+ *   drops_offer=N drops_ack=N release=N ignored=N skipped=N
  *
  * (drops_offer: DISCOVERs with no OFFER in time, drops_ack: REQUESTs with
  * no ACK or NAK; skipped: exchanges due in open loop that found the window
@@ -50,13 +53,14 @@ struct client {
 	uint8_t mac[6];
 	uint8_t phase;
 	uint16_t gen;		/* low half of the xid: a stale reply is ignored */
+	uint8_t server_id[4];	/* the OFFER's, for the RELEASE */
 	int64_t sent_ns;
 	int next;		/* idle queue */
 };
 
 static struct client *clients;
 static int idle_head = -1, idle_tail = -1;
-static unsigned long long n_discover, n_offer, n_request, n_ack, n_nak, n_drops_offer, n_drops_ack,
+static unsigned long long n_discover, n_offer, n_request, n_ack, n_nak, n_drops_offer, n_drops_ack, n_release,
 	n_ignored, n_completed, n_skipped;
 
 static int64_t now_ns(void)
@@ -160,6 +164,7 @@ static void send_request(int i, const uint8_t server_id[4], const uint8_t yiaddr
 {
 	uint8_t *o = message(i, 3);
 
+	memcpy(clients[i].server_id, server_id, 4);
 	o[0] = 54;
 	o[1] = 4;
 	memcpy(o + 2, server_id, 4);
@@ -170,6 +175,19 @@ static void send_request(int i, const uint8_t server_id[4], const uint8_t yiaddr
 	clients[i].phase = WAIT_ACK;
 	clients[i].sent_ns = now;
 	n_request++;
+}
+
+/* RELEASE of the address just bound (ciaddr), to the server that gave it. */
+static void send_release(int i, const uint8_t yiaddr[4])
+{
+	uint8_t *o = message(i, 7);
+
+	memcpy(o - 243 + 12, yiaddr, 4);	/* ciaddr */
+	o[0] = 54;
+	o[1] = 4;
+	memcpy(o + 2, clients[i].server_id, 4);
+	o[6] = 255;
+	n_release++;
 }
 
 /* Option CODE's value in a reply of LEN bytes, or NULL; bounds-checked. */
@@ -195,7 +213,7 @@ static const uint8_t *option(const uint8_t *m, size_t len, uint8_t code, uint8_t
 	return NULL;
 }
 
-static int closed_loop = 1, in_flight, max_in_flight;
+static int closed_loop = 1, churn, in_flight, max_in_flight;
 
 /* Starts the next client's exchange, if the window has room; 0 if not. */
 static int start_next(int64_t now)
@@ -240,6 +258,8 @@ static void reply(const uint8_t *m, size_t len, int n_clients, int64_t now)
 		if (*type == 5) {
 			n_ack++;
 			n_completed++;
+			if (churn)
+				send_release(i, m + 16);
 		} else {
 			n_nak++;
 		}
@@ -263,8 +283,13 @@ int main(int argc, char **argv)
 	unsigned long long started = 0;
 	int64_t start, end, now, last_scan;
 
+	if (argc > 1 && !strcmp(argv[1], "-x")) {
+		churn = 1;
+		argc--;
+		argv++;
+	}
 	if (argc != 6 && argc != 7) {
-		fprintf(stderr, "usage: dhcp-load IFNAME K CLIENTS WINDOW SECS [RATE]\n");
+		fprintf(stderr, "usage: dhcp-load [-x] IFNAME K CLIENTS WINDOW SECS [RATE]\n");
 		return 2;
 	}
 	k = atoi(argv[2]);
@@ -354,8 +379,8 @@ int main(int argc, char **argv)
 			last_scan = now;
 		}
 	}
-	printf("completed=%llu secs=%.3f rate=%.1f discover=%llu offer=%llu request=%llu ack=%llu nak=%llu drops_offer=%llu drops_ack=%llu ignored=%llu skipped=%llu\n",
+	printf("completed=%llu secs=%.3f rate=%.1f discover=%llu offer=%llu request=%llu ack=%llu nak=%llu drops_offer=%llu drops_ack=%llu release=%llu ignored=%llu skipped=%llu\n",
 	       n_completed, (now - start) / 1e9, n_completed / ((now - start) / 1e9), n_discover,
-	       n_offer, n_request, n_ack, n_nak, n_drops_offer, n_drops_ack, n_ignored, n_skipped);
+	       n_offer, n_request, n_ack, n_nak, n_drops_offer, n_drops_ack, n_release, n_ignored, n_skipped);
 	return 0;
 }

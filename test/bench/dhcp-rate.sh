@@ -4,13 +4,17 @@
 # the same link in the same guest, interleaved round by round:
 #   usbvnet  the in-driver server (usbvnet0, the device in slot 0)
 #   dnsmasq  no module: dnsmasq --no-ping on the device's host-side netdev
-# Two load generators, each with its own figure and ratio:
+# Three workloads, each with its own figure and ratio:
 #   perfdhcp   Kea's, open loop: the offered rate (-r) is swept
 #   dhcp-load  ours (dhcp-load.c), open loop the same way, with at most 64
 #              exchanges in flight: past what the server completes it
 #              runs closed loop, 64 at a time, rather than piling up
 #              queues; far cheaper per packet than perfdhcp under
 #              emulation, so the server, not the client, sets the rate
+#   dhcp-churn dhcp-load -x: the same, but every exchange is a new client
+#              (65536 MACs) that RELEASEs its address at once after the
+#              ACK: devices coming and going rather than the same 200
+#              coming back
 # Each round sweeps the load and the number of client devices (one
 # generator per device namespace, all at once, the load split among them);
 # prints completed DORA exchanges per second (summed over the devices) and
@@ -57,7 +61,9 @@ RATES=${BENCH_DHCP_RATES:-200 400 800 1600 3200 6400}
 # dhcp-load's offered rates: it goes further than perfdhcp.
 LOAD_RATES=${BENCH_DHCP_LOAD_RATES:-200 400 800 1600 3200 6400 12800}
 LOAD_WINDOW=${BENCH_DHCP_LOAD_WINDOW:-64}
-GENERATORS=${BENCH_DHCP_GENERATORS:-perfdhcp dhcp-load}
+GENERATORS=${BENCH_DHCP_GENERATORS:-perfdhcp dhcp-load dhcp-churn}
+# dhcp-churn's client MACs per run, in all: more than it can go through.
+CHURN_CLIENTS=${BENCH_DHCP_CHURN_CLIENTS:-65536}
 # Client devices, each with its own generator, swept.
 DEVICE_COUNTS=${BENCH_DHCP_DEVICES:-1 2}
 CLIENTS=${BENCH_DHCP_CLIENTS:-200}
@@ -175,8 +181,10 @@ perf() { # K extra perfdhcp args
 		"${PERF_ARGS[@]}" "$@" 255.255.255.255
 }
 
-load() { # K CLIENTS WINDOW SECS [RATE]
-	ip netns exec "dev-e$1" timeout $(($4 + 30)) "$work/dhcp-load" "${difs[$1 - 1]}" "$@"
+load() { # [-x] K CLIENTS WINDOW SECS [RATE]
+	local churn=()
+	[ "$1" != -x ] || { churn=(-x); shift; }
+	ip netns exec "dev-e$1" timeout $(($4 + 30)) "$work/dhcp-load" "${churn[@]}" "${difs[$1 - 1]}" "$@"
 }
 
 # Prints: rate do_sent do_rcvd do_drops ra_sent ra_rcvd ra_drops, summed
@@ -208,7 +216,7 @@ measure() { # WAY ROUND GENERATOR DEVICES LOAD
 	for k in $(seq 1 "$n"); do
 		case $gen in
 		perfdhcp) perf "$k" -n 1 -d 2 -R 1 ;;
-		dhcp-load) load "$k" 1 1 1 ;;
+		dhcp-load | dhcp-churn) load "$k" 1 1 1 ;;
 		esac >"$out.$k.probe" 2>&1
 	done
 	before=$(client_side "$n")
@@ -216,6 +224,7 @@ measure() { # WAY ROUND GENERATOR DEVICES LOAD
 		case $gen in
 		perfdhcp) perf "$k" -R $((CLIENTS / n)) -r $(($5 / n)) -p "$SECS" ;;
 		dhcp-load) load "$k" $((CLIENTS / n)) $((LOAD_WINDOW / n)) "$SECS" $(($5 / n)) ;;
+		dhcp-churn) load -x "$k" $((CHURN_CLIENTS / n)) $((LOAD_WINDOW / n)) "$SECS" $(($5 / n)) ;;
 		esac >"$out.$k" 2>&1 &
 		pids+=($!) reports+=("$out.$k")
 	done
@@ -241,7 +250,7 @@ measure() { # WAY ROUND GENERATOR DEVICES LOAD
 	fi
 }
 
-echo "$CLIENTS clients over $DEVICE_COUNTS devices, $SECS s per load, $ROUNDS rounds; offered DORA/s: perfdhcp $RATES, dhcp-load $LOAD_RATES"
+echo "$CLIENTS clients over $DEVICE_COUNTS devices, $SECS s per load, $ROUNDS rounds; offered DORA/s: perfdhcp $RATES, dhcp-load and dhcp-churn $LOAD_RATES"
 # Client side: room for bursts of replies while perfdhcp (TCG) catches up.
 sysctl -q -w net.core.rmem_default=4194304 net.core.rmem_max=4194304
 printf 'way\tround\tgenerator\tdevices\tload\tdora_per_s\tdo_sent\tdo_rcvd\tdo_drops\tra_sent\tra_rcvd\tra_drops\n'
