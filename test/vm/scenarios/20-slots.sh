@@ -122,9 +122,11 @@ gadget_unplug n1
 gadget_wait_gone n1
 purged=$(( $(info purged) - purged0 ))
 echo "purged at unplug: $purged (backlog read just before: $queued)"
-# The qdisc drains a frame every ~1.4 s between the read and the unplug.
+# The qdisc drains a frame every ~1.4 s between the read and the unplug;
+# one more can join it meanwhile (the host's own ARP/ND toward n1: seen
+# once in CI as 187 of 186).
 check "unplug purges the slot's waiting frames and counts them ($purged of $queued)" \
-	test "$purged" -le "$queued" -a "$purged" -ge $((queued - 3))
+	test "$purged" -le $((queued + 1)) -a "$purged" -ge $((queued - 3))
 check "NCM slot freed" test "$(slot 1 in_use)" = 0
 check "a freed slot reads as all zero" slot_blank 1
 check "slots bitmask is 0b101" test "$(info slots_used)" = 5
