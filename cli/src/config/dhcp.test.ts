@@ -7,28 +7,20 @@ import {decodeDhcpConfig, encodeDhcpConfig, type ConfigStruct, type DhcpConfigSt
 import {applyPlan, planConfig} from './apply.js'
 import {configToStruct} from './convert.js'
 import {dhcpFromStruct, dhcpToStruct, diffDhcp, mergeDhcp} from './dhcp.js'
+import {dhcpSettingsFixture} from './dhcp-settings.fixture.js'
 import {formatChanges} from './diff.js'
 import {SchemaValidationError} from './errors.js'
 import type {CompleteConfig, DhcpSettings} from './types.js'
 
-const settings: DhcpSettings = {
-	enabled: true,
-	subnet: '100.127.254.0/24',
-	hostAddress: '100.127.254.1',
-	pool: {start: '100.127.254.2', end: '100.127.254.254'},
-	leaseSeconds: 3600,
-	declineSeconds: 600,
-	perSlotCap: 4,
-	router: '100.127.254.1',
+const settings: DhcpSettings = dhcpSettingsFixture({
 	dns: ['100.127.254.1', '9.9.9.9'],
 	domain: 'usb.lan',
-	mtu: null,
 	reservations: [
 		{ip: '100.127.254.200', serial: 'N1'},
 		{ip: '100.127.254.201', mac: '02:00:5e:10:20:30'},
 		{ip: '100.127.254.202', slot: 7},
 	],
-}
+})
 
 describe('DHCP settings <-> struct usbvnet_dhcp_config', () => {
 	it('maps every setting to its field, addresses in host byte order', () => {

@@ -1,23 +1,11 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 import {dhcpToStruct} from '../config/dhcp.js'
+import {dhcpSettingsFixture} from '../config/dhcp-settings.fixture.js'
 import type {UsbvnetDevice} from '../driver/device.js'
 import {camelCase, formatDhcp, groupTotal, readDhcp, summarizeDhcp} from './stats.js'
 
-const settings = {
-	enabled: true,
-	subnet: '100.127.254.0/24',
-	hostAddress: '100.127.254.1',
-	pool: {start: '100.127.254.2', end: '100.127.254.254'},
-	leaseSeconds: 3600,
-	declineSeconds: 600,
-	perSlotCap: 4,
-	router: '100.127.254.1',
-	dns: [],
-	domain: '',
-	mtu: null,
-	reservations: [{ip: '100.127.254.200', slot: 1}],
-}
+const settings = dhcpSettingsFixture({reservations: [{ip: '100.127.254.200', slot: 1}]})
 
 // A module that counts only the first 3 counters (an older one).
 const device = {

@@ -4,6 +4,7 @@ import type {UsbvnetDevice} from '../driver/device.js'
 import {errorForRequest} from '../driver/errors.js'
 import type {InfoStruct, SlotInfoStruct} from '../driver/structs.js'
 import {dhcpToStruct} from '../config/dhcp.js'
+import {dhcpSettingsFixture} from '../config/dhcp-settings.fixture.js'
 import {UsageError} from '../errors.js'
 import {checkInterfaceName} from '../names.js'
 import {checkSlotNumber, parseDetachTarget} from './attach.js'
@@ -117,20 +118,7 @@ describe('status', () => {
 	})
 
 	it('reads the DHCP summary over the same device; a DHCP request failing leaves it unknown', () => {
-		const settings = {
-			enabled: true,
-			subnet: '100.127.254.0/24',
-			hostAddress: '100.127.254.1',
-			pool: {start: '100.127.254.2', end: '100.127.254.254'},
-			leaseSeconds: 3600,
-			declineSeconds: 600,
-			perSlotCap: 4,
-			router: null,
-			dns: [],
-			domain: '',
-			mtu: null,
-			reservations: [],
-		}
+		const settings = dhcpSettingsFixture({router: null})
 		// Counters up to bad_ip (malformed) and relayed (refused), as an older module might count.
 		const counters = Array.from({length: 13}, (_, index) => (index === 2 ? 4 : index === 12 ? 2 : 0))
 		const device = (getDhcp: () => ReturnType<UsbvnetDevice['getDhcp']>): UsbvnetDevice =>
