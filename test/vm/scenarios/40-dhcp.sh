@@ -6,113 +6,92 @@
 #   host: udhcpc -i usbvnet0  ──> 100.127.254.1 (the configured host address)
 #   dev-e1 (ECM, serial E1), dev-n1 (NCM, serial N1): udhcpc ──> pool .2 … .254
 . "$VM_LIB/lab.sh"
+. "$VM_LIB/dhcp.sh"
 trap lab_cleanup EXIT
 lab_init 3
 tools=$USBVNET_SRC/build/vm/tools
 ctl=$tools/ioctl-test
-hook=$USBVNET_SRC/test/vm/tools/udhcpc.script
-export UDHCPC_OUT=$USBVNET_OUT
-counter() { "$ctl" dhcp | sed -n "s/^$1=//p"; }
-lease_ip() { sed -n 's/^ip=//p' "$UDHCPC_OUT/lease.$1" 2>/dev/null; }
-dhcp() { # NETNS|host IFACE [udhcpc options]: one exchange, then exit
-	local ns=$1 ifc=$2
-	shift 2
-	rm -f "$UDHCPC_OUT/lease.$ns"
-	if [ "$ns" = host ]; then
-		udhcpc -i "$ifc" -n -q -t 4 -T 1 -A 1 -s "$hook" "$@"
-	else
-		ip netns exec "$ns" udhcpc -i "$ifc" -n -q -t 4 -T 1 -A 1 -s "$hook" "$@"
-	fi
-}
-plug() { # NAME TYPE SERIAL
-	gadget_create "$1" "$2" serial="$3" >/dev/null
-	gadget_plug "$1" >/dev/null
-	gadget_wait_host "$1" >/dev/null
-	wait_for 5 test -e "/sys/class/net/usbvnet0/lower_$(gadget_host_if "$1")"
-	gadget_netns "$1" >/dev/null
-	gadget_wait_carrier "$1" >/dev/null
-}
 
 usbvnet_load
 ip link set usbvnet0 up
 
 # usbvnet0 has carrier once a device is attached: then the host's client runs.
-plug e1 ecm E1
-plug n1 ncm N1
-check "the host's own client gets the host address" dhcp host usbvnet0
-check "host address is 100.127.254.1" test "$(lease_ip host)" = 100.127.254.1
+dhcp_plug e1 ecm E1
+dhcp_plug n1 ncm N1
+check "the host's own client gets the host address" dhcp_exchange host usbvnet0
+check "host address is 100.127.254.1" test "$(dhcp_lease_ip host)" = 100.127.254.1
 check "usbvnet0 carries it" bash -c "ip -4 addr show usbvnet0 | grep -q 100.127.254.1/24"
 
 e1_if=$(gadget_dev_if e1) n1_if=$(gadget_dev_if n1)
-check "ECM device gets a lease" dhcp dev-e1 "$e1_if"
-check "NCM device gets a lease" dhcp dev-n1 "$n1_if"
-e1_ip=$(lease_ip dev-e1) n1_ip=$(lease_ip dev-n1)
+check "ECM device gets a lease" dhcp_exchange dev-e1 "$e1_if"
+check "NCM device gets a lease" dhcp_exchange dev-n1 "$n1_if"
+e1_ip=$(dhcp_lease_ip dev-e1) n1_ip=$(dhcp_lease_ip dev-n1)
 echo "leases: e1 $e1_ip, n1 $n1_ip"
 check "leases come from the pool and differ" bash -c "[[ $e1_ip == 100.127.254.* && $n1_ip == 100.127.254.* && $e1_ip != $n1_ip && $e1_ip != 100.127.254.1 ]]"
 check "router option names the host" grep -q '^router=100.127.254.1$' "$UDHCPC_OUT/lease.dev-e1"
 check "host pings the ECM device at its leased address" ping -c 2 -W 2 "$e1_ip"
 check "NCM device pings the host" dev n1 ping -c 2 -W 2 100.127.254.1
 check "devices reach each other" dev e1 ping -c 2 -W 2 "$n1_ip"
-check "two leases bound besides the host's" test "$(counter leases_bound)" -ge 2
+check "two leases bound besides the host's" test "$(dhcp_counter leases_bound)" -ge 2
 
 # Replug keeps the address; RELEASE frees and is counted.
 gadget_unplug e1 >/dev/null
 gadget_wait_gone e1 >/dev/null
 plug_again() { gadget_plug "$1" >/dev/null; gadget_wait_host "$1" >/dev/null; gadget_wait_carrier "$1" >/dev/null; }
 plug_again e1
-check "replugged device gets the same address" bash -c "$(declare -f dhcp lease_ip); hook=$hook UDHCPC_OUT=$UDHCPC_OUT dhcp dev-e1 $e1_if && [ \$(lease_ip dev-e1) = $e1_ip ]"
-released=$(counter release)
+check "replugged device gets the same address" dhcp_leases dev-e1 "$e1_if" "$e1_ip"
+released=$(dhcp_counter release)
 # A client that releases on exit (-R), stopped the way a service manager does.
 rm -f "$UDHCPC_OUT/lease.dev-e1"
-ip netns exec dev-e1 udhcpc -i "$e1_if" -f -R -t 4 -T 1 -A 1 -s "$hook" >/dev/null 2>&1 &
+ip netns exec dev-e1 udhcpc -i "$e1_if" -f -R -t 4 -T 1 -A 1 -s "$DHCP_HOOK" >/dev/null 2>&1 &
 client=$!
 wait_for 10 grep -q bound "$UDHCPC_OUT/lease.dev-e1"
 kill -TERM "$client"
 wait "$client"
-check_wait "RELEASE is counted" 3 test "$(counter release)" -gt "$released"
+check_wait "RELEASE is counted" 3 test "$(dhcp_counter release)" -gt "$released"
 
 # Reservations by serial and by MAC win over the pool.
 "$ctl" dhcp-reserve serial N1 100.127.254.200
-check "reservation by serial is honoured" bash -c "$(declare -f dhcp lease_ip); hook=$hook UDHCPC_OUT=$UDHCPC_OUT dhcp dev-n1 $n1_if && [ \$(lease_ip dev-n1) = 100.127.254.200 ]"
+check "reservation by serial is honoured" dhcp_leases dev-n1 "$n1_if" 100.127.254.200
 e1_mac=$(ip netns exec dev-e1 cat "/sys/class/net/$e1_if/address")
 "$ctl" dhcp-reserve mac "$e1_mac" 100.127.254.201
-check "reservation by MAC is honoured" bash -c "$(declare -f dhcp lease_ip); hook=$hook UDHCPC_OUT=$UDHCPC_OUT dhcp dev-e1 $e1_if && [ \$(lease_ip dev-e1) = 100.127.254.201 ]"
+check "reservation by MAC is honoured" dhcp_leases dev-e1 "$e1_if" 100.127.254.201
 check "NCM device answers at its reserved address" ping -c 1 -W 2 100.127.254.200
 
 # One slot asking for many addresses is capped; the other slot still gets one.
-caps=$(counter slot_cap)
+caps=$(dhcp_counter slot_cap)
 ip netns exec dev-e1 "$tools/dhcp-send" "$e1_if" discover 12
-check_wait "a slot asking for 12 addresses hits the per-slot cap" 5 test "$(counter slot_cap)" -gt "$caps"
-check "the other slot still renews its lease" bash -c "$(declare -f dhcp lease_ip); hook=$hook UDHCPC_OUT=$UDHCPC_OUT dhcp dev-n1 $n1_if && [ \$(lease_ip dev-n1) = 100.127.254.200 ]"
+check_wait "a slot asking for 12 addresses hits the per-slot cap" 5 test "$(dhcp_counter slot_cap)" -gt "$caps"
+check "the other slot still renews its lease" dhcp_leases dev-n1 "$n1_if" 100.127.254.200
 
 # Malformed requests: dropped and counted, nothing else disturbed.
-bound=$(counter leases_bound)
+bound=$(dhcp_counter leases_bound)
 for kind in truncated:truncated bad-cookie:bad_cookie bad-option-length:bad_option \
 	bad-ip-checksum:bad_ip bad-udp-length:bad_udp reply:not_request long-chaddr:bad_chaddr \
 	overload-loop:overload no-end:no_end huge-hostname:received; do
-	before=$(counter "${kind#*:}")
+	before=$(dhcp_counter "${kind#*:}")
 	ip netns exec dev-n1 "$tools/dhcp-send" "$n1_if" "${kind%%:*}" || echo "dhcp-send ${kind%%:*} failed"
-	check_wait "malformed ${kind%%:*} request is counted as ${kind#*:}" 3 test "$(counter "${kind#*:}")" -gt "$before"
+	check_wait "malformed ${kind%%:*} request is counted as ${kind#*:}" 3 test "$(dhcp_counter "${kind#*:}")" -gt "$before"
 done
-check "no lease changed by malformed requests" test "$(counter leases_bound)" = "$bound"
+check "no lease changed by malformed requests" test "$(dhcp_counter leases_bound)" = "$bound"
 check "both devices keep working" bash -c "ping -c 1 -W 2 100.127.254.200 && ping -c 1 -W 2 100.127.254.201"
 
 # Lease table export -> module reload -> import: every lease is still there.
 "$ctl" leases-export "$USBVNET_OUT/leases.bin"
-before=$(counter leases_bound)
+before=$(dhcp_counter leases_bound)
 usbvnet_unload
 usbvnet_load
-check "a fresh module has no leases" test "$(counter leases_bound)" = 0
+check "a fresh module has no leases" test "$(dhcp_counter leases_bound)" = 0
 check "the exported table imports" "$ctl" leases-import "$USBVNET_OUT/leases.bin"
-check "every lease is back ($before)" test "$(counter leases_bound)" = "$before"
+check "every lease is back ($before)" test "$(dhcp_counter leases_bound)" = "$before"
 check_wait "NCM device is attached again" 10 bash -c "ls /sys/class/net/usbvnet0/ | grep -q lower_"
 
 # Turned off, the server stays out of the way of another DHCP server.
 "$ctl" dhcp-enable 0
-disabled_before=$(counter received)
-dhcp dev-e1 "$e1_if" >/dev/null 2>&1
+disabled_before=$(dhcp_counter received)
+dhcp_exchange dev-e1 "$e1_if" >/dev/null 2>&1
 check "with the server off, nothing answers" test ! -s "$UDHCPC_OUT/lease.dev-e1"
-check "and no request was handled" test "$(counter received)" = "$disabled_before"
+check "and no request was handled" test "$(dhcp_counter received)" = "$disabled_before"
 
 # A device OS's client: dhcpcd (a DUID-based client id, RFC 4361; it waits
 # for carrier itself) gets a lease, and after a replug its INIT-REBOOT
@@ -120,7 +99,7 @@ check "and no request was handled" test "$(counter received)" = "$disabled_befor
 # database is kept across the two runs, as on a device's disk.
 check "dhcpcd is installed (dhcpcd-base, test/setup/deps.sh)" command -v dhcpcd
 "$ctl" dhcp-enable 1
-plug p1 ecm P1
+dhcp_plug p1 ecm P1
 p1_if=$(gadget_dev_if p1)
 mkdir -p /tmp/dhcpcd-p1
 printf '%s\n' ipv4only duid noarp nodelay noipv4ll >/tmp/dhcpcd-p1.conf
@@ -141,8 +120,8 @@ gadget_unplug p1 >/dev/null
 gadget_wait_gone p1 >/dev/null
 dev p1 ip -4 addr flush dev "$p1_if"
 plug_again p1
-discovers=$(counter discover)
+discovers=$(dhcp_counter discover)
 check "after a replug dhcpcd gets a lease again" dhcpcd_once
 check "the same address" test "$(dhcpcd_ip)" = "$p1_ip"
-check "by INIT-REBOOT: no DISCOVER" test "$(counter discover)" = "$discovers"
+check "by INIT-REBOOT: no DISCOVER" test "$(dhcp_counter discover)" = "$discovers"
 grep -q 'rebinding lease' "$USBVNET_OUT/dhcpcd.log" || sed 's/^/    dhcpcd: /' "$USBVNET_OUT/dhcpcd.log" | tail -n 20

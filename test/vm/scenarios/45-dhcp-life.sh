@@ -11,29 +11,14 @@
 #   dev-n1 (NCM): udhcpc; mv0, a macvlan on its device link moved to dev-mv,
 #                 is a third client with its own MAC behind the same slot
 . "$VM_LIB/lab.sh"
+. "$VM_LIB/dhcp.sh"
+# Clients that must fail (DECLINE, exhaustion) give up after 3 s.
+DHCP_TRIES=3
 trap lab_cleanup EXIT
 lab_init 2
 tools=$USBVNET_SRC/build/vm/tools
 ctl=$tools/ioctl-test
-hook=$USBVNET_SRC/test/vm/tools/udhcpc.script
-export UDHCPC_OUT=$USBVNET_OUT
 net=100.127.254
-counter() { "$ctl" dhcp | sed -n "s/^$1=//p"; }
-lease_ip() { sed -n 's/^ip=//p' "$UDHCPC_OUT/lease.$1" 2>/dev/null; }
-dhcp() { # NETNS IFACE [udhcpc options]: one exchange, then exit
-	local ns=$1 ifc=$2
-	shift 2
-	rm -f "$UDHCPC_OUT/lease.$ns"
-	ip netns exec "$ns" udhcpc -i "$ifc" -n -q -t 3 -T 1 -A 1 -s "$hook" "$@"
-}
-plug() { # NAME TYPE SERIAL
-	gadget_create "$1" "$2" serial="$3" >/dev/null
-	gadget_plug "$1" >/dev/null
-	gadget_wait_host "$1" >/dev/null
-	wait_for 5 test -e "/sys/class/net/usbvnet0/lower_$(gadget_host_if "$1")"
-	gadget_netns "$1" >/dev/null
-	gadget_wait_carrier "$1" >/dev/null
-}
 answer_is() { # WANT NETNS IFACE KIND ARG: dhcp-send's answer starts with WANT
 	local want=$1 got
 	shift
@@ -49,34 +34,34 @@ ip addr add "$net.1/24" dev usbvnet0
 check "a pool of three, declines held 30 s" \
 	"$ctl" dhcp-set pool_start=$net.2 pool_end=$net.4 decline_seconds=30 per_slot_cap=8
 check_not "a pool outside the subnet is refused" "$ctl" dhcp-set pool_end=100.127.255.9
-plug e1 ecm E1
-plug n1 ncm N1
+dhcp_plug e1 ecm E1
+dhcp_plug n1 ncm N1
 e1_if=$(gadget_dev_if e1) n1_if=$(gadget_dev_if n1)
 
 # Renewing: a running client renews on SIGUSR1 by unicast to the server.
 rm -f "$UDHCPC_OUT/lease.dev-e1"
-ip netns exec dev-e1 udhcpc -i "$e1_if" -f -t 4 -T 1 -A 1 -s "$hook" \
+ip netns exec dev-e1 udhcpc -i "$e1_if" -f -t 4 -T 1 -A 1 -s "$DHCP_HOOK" \
 	>"$USBVNET_OUT/udhcpc-e1.log" 2>&1 &
 e1_client=$!
 check_wait "ECM device's client is bound" 30 grep -q '^event=bound' "$UDHCPC_OUT/lease.dev-e1"
-e1_ip=$(lease_ip dev-e1)
-check "NCM device gets a lease" dhcp dev-n1 "$n1_if"
-n1_ip=$(lease_ip dev-n1)
+e1_ip=$(dhcp_lease_ip dev-e1)
+check "NCM device gets a lease" dhcp_exchange dev-n1 "$n1_if"
+n1_ip=$(dhcp_lease_ip dev-n1)
 echo "leases: e1 $e1_ip, n1 $n1_ip"
-acks=$(counter ack) requests=$(counter request)
+acks=$(dhcp_counter ack) requests=$(dhcp_counter request)
 kill -USR1 "$e1_client"
 check_wait "renewing: SIGUSR1's REQUEST is ACKed" 15 grep -q '^event=renew' "$UDHCPC_OUT/lease.dev-e1"
-check "renewing keeps the address" test "$(lease_ip dev-e1)" = "$e1_ip"
+check "renewing keeps the address" test "$(dhcp_lease_ip dev-e1)" = "$e1_ip"
 check "one more REQUEST and ACK counted" \
-	test "$(counter request)" -gt "$requests" -a "$(counter ack)" -gt "$acks"
+	test "$(dhcp_counter request)" -gt "$requests" -a "$(dhcp_counter ack)" -gt "$acks"
 check "the renew went unicast to the server" grep -q "renew.*$net.1" "$USBVNET_OUT/udhcpc-e1.log"
 
 # Rebinding: broadcast, ciaddr set, no server id.
 check "rebinding the NCM device's address is ACKed" answer_is "ack $n1_ip" dev-n1 "$n1_if" rebind "$n1_ip"
-naks=$(counter nak)
+naks=$(dhcp_counter nak)
 check "rebinding another client's address is NAKed, saying why" \
 	answer_is "nak 0.0.0.0 requested address in use by another client" dev-n1 "$n1_if" rebind "$e1_ip"
-check "and counted" test "$(counter nak)" -gt "$naks"
+check "and counted" test "$(dhcp_counter nak)" -gt "$naks"
 check "that NAK took nothing from the ECM device" bash -c "\"$ctl\" leases | grep -q '^$e1_ip bound'"
 
 # DECLINE: the last free address answers ARP (the host holds it), so a
@@ -90,21 +75,21 @@ ip netns exec dev-n1 ip link add mv0 link "$n1_if" type macvlan mode bridge
 ip netns exec dev-n1 ip link set mv0 netns dev-mv
 ip netns exec dev-mv ip link set mv0 up
 ip addr add "$free_ip/32" dev usbvnet0
-declines=$(counter decline) exhausted=$(counter exhausted)
-check_not "a client finding its offered $free_ip in use gets no lease" dhcp dev-mv mv0 -a
-check "it declined the address" test "$(counter decline)" -gt "$declines"
+declines=$(dhcp_counter decline) exhausted=$(dhcp_counter exhausted)
+check_not "a client finding its offered $free_ip in use gets no lease" dhcp_exchange dev-mv mv0 -a
+check "it declined the address" test "$(dhcp_counter decline)" -gt "$declines"
 check "the address is parked as declined" bash -c "\"$ctl\" leases | grep -q '^$free_ip declined'"
-check "its retry found the pool exhausted, counted" test "$(counter exhausted)" -gt "$exhausted"
+check "its retry found the pool exhausted, counted" test "$(dhcp_counter exhausted)" -gt "$exhausted"
 ip addr del "$free_ip/32" dev usbvnet0
 check "meanwhile a newcomer asking for it gets no offer" answer_is none dev-mv mv0 discover-ip "$free_ip"
 check_wait "after decline_seconds it is offered again" 60 \
-	bash -c "$(declare -f dhcp lease_ip); hook=$hook UDHCPC_OUT=$UDHCPC_OUT dhcp dev-mv mv0 -t 2 && [ \$(lease_ip dev-mv) = $free_ip ]"
+	dhcp_leases dev-mv mv0 "$free_ip" -t 2
 
 # Exhaustion: three clients hold the three addresses; a fourth gets nothing.
-exhausted=$(counter exhausted) offers=$(counter offer)
+exhausted=$(dhcp_counter exhausted) offers=$(dhcp_counter offer)
 check "one client more than the pool gets no offer" answer_is none dev-mv mv0 discover-ip "$net.9"
-check "exhausted is counted" test "$(counter exhausted)" -gt "$exhausted"
-check "and no offer was made" test "$(counter offer)" = "$offers"
+check "exhausted is counted" test "$(dhcp_counter exhausted)" -gt "$exhausted"
+check "and no offer was made" test "$(dhcp_counter offer)" = "$offers"
 check "the three others keep their leases" test "$("$ctl" leases | grep -c ' bound ')" = 3
 rm -f "$UDHCPC_OUT/lease.dev-e1"
 kill -USR1 "$e1_client"

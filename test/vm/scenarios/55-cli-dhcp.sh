@@ -15,6 +15,7 @@
 # Lean on purpose: every node start costs 5-25 s under TCG, so one --json
 # run answers several checks through jq.
 . "$VM_LIB/lab.sh"
+. "$VM_LIB/dhcp.sh"
 . "$VM_LIB/cli-runtime.sh"
 work=$(mktemp -d)
 trap 'lab_cleanup; rm -rf "$work"' EXIT
@@ -23,8 +24,6 @@ lab_init 2
 [ -f "$USBVNET_SRC/cli/dist/commands/leases/index.js" ] || { echo "FAIL $SCENARIO: cli not built (make cli)"; exit 1; }
 cli_runtime_unpack
 ctl=$USBVNET_SRC/build/vm/tools/ioctl-test
-hook=$USBVNET_SRC/test/vm/tools/udhcpc.script
-export UDHCPC_OUT=$USBVNET_OUT
 phase() { echo "55-cli-dhcp: ${SECONDS}s: $*"; }
 
 cli() { node "$CLI_ROOT/cli/bin/run.js" "$@"; }
@@ -32,33 +31,18 @@ cli() { node "$CLI_ROOT/cli/bin/run.js" "$@"; }
 save() { cli "$@" --json >"$work/last.json" 2>"$work/last.err"; echo $? >"$work/last.rc"; }
 q() { jq -c -r "$1" "$work/last.json"; }
 rc() { cat "$work/last.rc"; }
-counter() { "$ctl" dhcp | sed -n "s/^$1=//p"; }
-lease_ip() { sed -n 's/^ip=//p' "$UDHCPC_OUT/lease.$1" 2>/dev/null; }
-# One DHCP exchange from a device namespace: dhcp NETNS IFACE
-dhcp() {
-	rm -f "$UDHCPC_OUT/lease.$1"
-	ip netns exec "$1" udhcpc -i "$2" -n -q -t 4 -T 1 -A 1 -s "$hook" >/dev/null 2>&1
-}
-plug() { # NAME TYPE SERIAL
-	gadget_create "$1" "$2" serial="$3" >/dev/null
-	gadget_plug "$1" >/dev/null
-	gadget_wait_host "$1" >/dev/null
-	wait_for 5 test -e "/sys/class/net/usbvnet0/lower_$(gadget_host_if "$1")"
-	gadget_netns "$1" >/dev/null
-	gadget_wait_carrier "$1" >/dev/null
-}
 
 kmsg_mark "55-cli-dhcp"
 usbvnet_load
 ip link set usbvnet0 up
-plug e1 ecm E1
-plug n1 ncm N1
+dhcp_plug e1 ecm E1
+dhcp_plug n1 ncm N1
 e1_if=$(gadget_dev_if e1) n1_if=$(gadget_dev_if n1)
 e1_mac=$(ip netns exec dev-e1 cat "/sys/class/net/$e1_if/address")
 n1_mac=$(ip netns exec dev-n1 cat "/sys/class/net/$n1_if/address")
-check "e1 gets a lease" dhcp dev-e1 "$e1_if"
-check "n1 gets a lease" dhcp dev-n1 "$n1_if"
-e1_ip=$(lease_ip dev-e1) n1_ip=$(lease_ip dev-n1)
+check "e1 gets a lease" dhcp_exchange dev-e1 "$e1_if"
+check "n1 gets a lease" dhcp_exchange dev-n1 "$n1_if"
+e1_ip=$(dhcp_lease_ip dev-e1) n1_ip=$(dhcp_lease_ip dev-n1)
 echo "55-cli-dhcp: e1 $e1_mac $e1_ip, n1 $n1_mac $n1_ip"
 phase "devices leased"
 
@@ -77,7 +61,7 @@ check "leases: e1's row, expiring in minutes" grep -qE "^$e1_ip +$e1_mac +01:$e1
 	cat "$work/leases.txt"
 save dhcp
 check "dhcp --json: on, 2 leases bound, 2 ACKs at least" test "$(q '[.enabled, .leasesBound, (.counters.ack >= 2)]')" = '[true,2,true]'
-check "dhcp --json: counters as the driver counts them" test "$(q .counters.discover)" = "$(counter discover)"
+check "dhcp --json: counters as the driver counts them" test "$(q .counters.discover)" = "$(dhcp_counter discover)"
 phase "leases listed"
 
 # 2. save -> reload -> restore: the same leases, and a device its address.
@@ -88,22 +72,22 @@ check "the file is a lease table, alone in its new directory" \
 usbvnet_unload
 usbvnet_load
 ip link set usbvnet0 up
-check "a fresh module has no leases" test "$(counter leases_bound)" = 0
+check "a fresh module has no leases" test "$(dhcp_counter leases_bound)" = 0
 # An empty table whose checksum is wrong.
 printf 'UVNL\001\000P\000\000\000\000\000\000\000\000\000' >"$work/corrupt.bin"
 save leases restore "$work/corrupt.bin"
 check "restore of a corrupt file exits with 3, saying why" \
 	test "$(rc) $(q .error.code) $(q .error.message)" = "3 LEASES_CORRUPT $work/corrupt.bin: not a valid lease table: checksum mismatch: the records are corrupt"
-check "and nothing was imported" test "$(counter leases_bound)" = 0
+check "and nothing was imported" test "$(dhcp_counter leases_bound)" = 0
 save leases restore "$work/state/leases.bin"
 check "leases restore --json: 2 leases restored" test "$(rc) $(q '[.restored, .leases]')" = '0 [true,2]'
-check "both leases are back" test "$(counter leases_bound)" = 2
+check "both leases are back" test "$(dhcp_counter leases_bound)" = 2
 save leases
 check "the same addresses, MACs and serials as before the reload" \
 	test "$(q '[.leases[] | [.ip, .mac, .serial]] | sort')" = \
 	"$(jq -c -n --arg a "$e1_ip" --arg b "$e1_mac" --arg c "$n1_ip" --arg d "$n1_mac" '[[$a,$b,"E1"],[$c,$d,"N1"]] | sort')"
 check_wait "e1 is attached again" 10 test -e "/sys/class/net/usbvnet0/lower_$(gadget_host_if e1)"
-check "e1 gets its address back" bash -c "$(declare -f dhcp lease_ip); hook=$hook UDHCPC_OUT=$UDHCPC_OUT; dhcp dev-e1 $e1_if && [ \$(lease_ip dev-e1) = $e1_ip ]"
+check "e1 gets its address back" dhcp_leases dev-e1 "$e1_if" "$e1_ip"
 phase "save, reload, restore"
 
 # 3. config apply of DHCP settings: a reservation by serial takes effect.
@@ -113,7 +97,7 @@ EOF
 save config apply "$work/reserve.json"
 check "config apply --json: 2 DHCP changes applied" \
 	test "$(q '[.applied, [.changes[].path]]')" = '[true,["$.dhcp.leaseSeconds","$.dhcp.reservations[0]"]]'
-check "n1 gets its reserved address" bash -c "$(declare -f dhcp lease_ip); hook=$hook UDHCPC_OUT=$UDHCPC_OUT; dhcp dev-n1 $n1_if && [ \$(lease_ip dev-n1) = 100.127.254.200 ]"
+check "n1 gets its reserved address" dhcp_leases dev-n1 "$n1_if" 100.127.254.200
 check "with the new lease time" grep -qx 'lease=1800' "$UDHCPC_OUT/lease.dev-n1"
 phase "config applied"
 
