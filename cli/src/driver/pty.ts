@@ -1,9 +1,9 @@
 /**
  * A pseudo-terminal pair for vusb's serial backend: posix_openpt, grantpt,
  * unlockpt and ptsname_r through koffi, the master set raw (cfmakeraw), and
- * its reads done by the same worker thread as a TAP's (tap-reader.ts: poll
- * on the descriptor and an eventfd, chunks posted in batches), so node's
- * event loop never reads a descriptor itself.
+ * its reads done by a worker thread as a TAP's are (fd-reader.ts: poll on
+ * the descriptor and an eventfd, chunks posted in batches), so node's event
+ * loop never reads a descriptor itself.
  *
  * We keep a descriptor of the slave open too: without it a master whose
  * slave nobody has open reports POLLHUP and reads fail with EIO, and the
@@ -11,16 +11,13 @@
  * reads the slave wait in the slave's input queue (a few KiB) and then
  * writes fail with EAGAIN; write() returns false and the caller counts them.
  */
-import {Worker} from 'node:worker_threads'
 import {ExitCode, UsbvnetError} from '../errors.js'
 import {describeErrno} from './errors.js'
+import {FdReader} from './fd-reader.js'
 import {O_CLOEXEC, O_RDWR, ffi, libc, type Libc} from './libc.js'
-import type {TapReaderMessage} from './tap.js'
 
 const O_NOCTTY = 0o400
 const O_NONBLOCK = 0o4000
-const EFD_CLOEXEC = 0o2000000
-const EFD_NONBLOCK = 0o4000
 const TCSANOW = 0
 /** struct termios is 60 bytes in glibc and musl on the architectures libc.ts accepts; room to spare. */
 const TERMIOS_SIZE = 128
@@ -80,19 +77,14 @@ export interface PtyOptions {
 
 export class PseudoTerminal {
 	private closed = false
-	private readonly exited: Promise<void>
 
 	private constructor(
 		private readonly c: PtyCalls,
 		private readonly master: number,
-		private readonly wakeFd: number,
 		/** The slave's path, e.g. /dev/pts/3: what programs open. */
 		readonly slavePath: string,
-		private readonly worker: Worker,
-		private readonly control: Int32Array,
-	) {
-		this.exited = new Promise((resolve) => worker.once('exit', () => resolve()))
-	}
+		private readonly reader: FdReader,
+	) {}
 
 	/** Opens a raw pseudo-terminal pair. Throws PtyError with nothing left open. */
 	static open(options: PtyOptions): PseudoTerminal {
@@ -100,8 +92,8 @@ export class PseudoTerminal {
 		const master = c.posixOpenpt(O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK)
 		if (master < 0) throw failure(c, 'posix_openpt')
 		let slave = -1
-		let wakeFd = -1
 		let slavePath: string
+		let reader: FdReader
 		try {
 			if (c.grantpt(master) < 0) throw failure(c, 'grantpt')
 			if (c.unlockpt(master) < 0) throw failure(c, 'unlockpt')
@@ -115,36 +107,24 @@ export class PseudoTerminal {
 			if (c.tcsetattr(master, TCSANOW, termios) < 0) throw failure(c, 'tcsetattr')
 			slave = c.open(slavePath, O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK)
 			if (slave < 0) throw failure(c, `open ${slavePath}`)
-			wakeFd = c.eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)
-			if (wakeFd < 0) throw failure(c, 'eventfd')
+			reader = FdReader.start(c, master, {
+				maxInFlight: PTY_MAX_BATCHES_IN_FLIGHT,
+				bufferSize: PTY_READ_BUFFER,
+				onRead: (chunks) => options.onData(chunks),
+				onError: (error) =>
+					options.onError(typeof error === 'string' ? new PtyError(`pseudo-terminal ${slavePath}: ${error}`, 'PTY_ERROR', ExitCode.refused) : error),
+				onExit: () => {
+					c.close(master)
+					c.close(slave)
+				},
+				failure: (what, errno) => failure(c, what, errno),
+			})
 		} catch (error) {
-			if (wakeFd >= 0) c.close(wakeFd)
 			if (slave >= 0) c.close(slave)
 			c.close(master)
 			throw error
 		}
-		const control = new Int32Array(new SharedArrayBuffer(8))
-		const worker = new Worker(new URL('./tap-reader.js', import.meta.url), {
-			workerData: {fd: master, wakeFd, control, maxInFlight: PTY_MAX_BATCHES_IN_FLIGHT, bufferSize: PTY_READ_BUFFER},
-		})
-		worker.unref()
-		const pty = new PseudoTerminal(c, master, wakeFd, slavePath, worker, control)
-		worker.on('message', (message: TapReaderMessage) => {
-			Atomics.sub(control, 0, 1)
-			Atomics.notify(control, 0)
-			if (pty.closed) return
-			if ('frames' in message) options.onData(message.frames.map((f) => Buffer.from(f)))
-			else options.onError(new PtyError(`pseudo-terminal ${slavePath}: ${message.error}`, 'PTY_ERROR', ExitCode.refused))
-		})
-		worker.on('error', (error) => {
-			if (!pty.closed) options.onError(error)
-		})
-		worker.once('exit', () => {
-			c.close(master)
-			c.close(slave)
-			c.close(wakeFd)
-		})
-		return pty
+		return new PseudoTerminal(c, master, slavePath, reader)
 	}
 
 	/** Bytes for programs reading the slave; returns how many the pty took (fewer when its queue is full). */
@@ -155,15 +135,7 @@ export class PseudoTerminal {
 
 	/** Stops the reader, then closes both ends: programs holding the slave read end-of-file. */
 	close(): Promise<void> {
-		if (!this.closed) {
-			this.closed = true
-			this.worker.ref()
-			Atomics.store(this.control, 1, 1)
-			Atomics.notify(this.control, 0)
-			const one = Buffer.alloc(8)
-			one.writeBigUInt64LE(1n)
-			this.c.write(this.wakeFd, one, 8)
-		}
-		return this.exited
+		this.closed = true
+		return this.reader.stop()
 	}
 }

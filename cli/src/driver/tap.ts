@@ -4,17 +4,16 @@
  * carrier, write frames, and read frames without the event loop ever touching
  * the descriptor.
  *
- * Reading: node cannot watch a character device's descriptor (its streams
- * take sockets and pipes only, and fs reads would block a thread-pool thread
- * per TAP). A worker thread (tap-reader.ts) polls the descriptor together with
- * an eventfd and reads whole frames (one read() is one frame on a TAP) in
- * batches, posted to this thread. The descriptor is non-blocking; writes
- * happen here (a TAP write never waits for queue space). The descriptor is
- * closed only after the worker has exited, so it is never polled once freed.
+ * Reading: node cannot watch a character device's descriptor, so an
+ * FdReader (fd-reader.ts, a worker thread) reads whole frames (one read() is
+ * one frame on a TAP) in batches, posted to this thread. The descriptor is
+ * non-blocking; writes happen here (a TAP write never waits for queue
+ * space). The descriptor is closed only after the worker has exited, so it
+ * is never polled once freed.
  */
-import {Worker} from 'node:worker_threads'
 import {ExitCode, UsbvnetError, type ExitCodeValue} from '../errors.js'
 import {describeErrno} from './errors.js'
+import {FdReader} from './fd-reader.js'
 import {O_CLOEXEC, O_RDONLY, O_RDWR, ffi, libc, type Libc} from './libc.js'
 
 // linux/if_tun.h, linux/sockios.h, linux/sched.h: the same on every architecture libc.ts accepts.
@@ -28,8 +27,6 @@ const IFREQ_SIZE = 40
 const ARPHRD_ETHER = 1
 const O_NONBLOCK = 0o4000
 const CLONE_NEWNET = 0x40000000
-const EFD_CLOEXEC = 0o2000000
-const EFD_NONBLOCK = 0o4000
 
 /** Largest frame read from a TAP: the worker's buffer (a TAP frame is at most MTU + 14). */
 export const TAP_READ_BUFFER = 65536
@@ -132,31 +129,20 @@ export interface TapOptions {
 	onError(error: Error): void
 }
 
-/** Messages from tap-reader.ts. */
-export type TapReaderMessage = {frames: ArrayBuffer[]} | {error: string}
-
 /** Batches the worker may have posted but this thread not yet handled; beyond it the worker waits and the kernel queues (and drops). */
 export const TAP_MAX_BATCHES_IN_FLIGHT = 8
 
 export class TapDevice {
 	private closed = false
-	private readonly exited: Promise<void>
-	/** [0]: batches in flight; [1]: stop. */
-	private readonly control: Int32Array
 	readonly stats = {writeErrors: 0}
 
 	private constructor(
 		private readonly c: TapCalls,
 		private readonly fd: number,
-		private readonly wakeFd: number,
 		readonly name: string,
 		readonly netns: string | undefined,
-		private readonly worker: Worker,
-		control: Int32Array,
-	) {
-		this.control = control
-		this.exited = new Promise((resolve) => worker.once('exit', () => resolve()))
-	}
+		private readonly reader: FdReader,
+	) {}
 
 	/**
 	 * Creates the TAP (or attaches to a persistent one of that name), inside
@@ -167,39 +153,25 @@ export class TapDevice {
 		const {name, netns} = options
 		const request = tunSetIffRequest(name)
 		const fd = netns === undefined ? openTun(c, request, name) : inNetns(c, netns, name, () => openTun(c, request, name, netns))
-		let wakeFd = -1
+		let reader: FdReader
 		try {
 			if (options.mac) check(c, c.ioctl(fd, SIOCSIFHWADDR, setHwaddrRequest(name, options.mac)), 'set the MAC (SIOCSIFHWADDR)', name, netns)
 			setCarrierOn(c, fd, false, name, netns)
-			wakeFd = c.eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)
-			if (wakeFd < 0) throw failure('eventfd', c.errno(), name, netns)
+			// The TAP alone never keeps the process alive; whoever serves closes it.
+			reader = FdReader.start(c, fd, {
+				maxInFlight: TAP_MAX_BATCHES_IN_FLIGHT,
+				bufferSize: TAP_READ_BUFFER,
+				onRead: (frames) => options.onFrames(frames),
+				onError: (error) =>
+					options.onError(typeof error === 'string' ? new TapError(`TAP ${name}: ${error}`, 'TAP_ERROR', ExitCode.refused) : error),
+				onExit: () => c.close(fd),
+				failure: (what, errno) => failure(what, errno, name, netns),
+			})
 		} catch (error) {
-			if (wakeFd >= 0) c.close(wakeFd)
 			c.close(fd)
 			throw error
 		}
-		const control = new Int32Array(new SharedArrayBuffer(8))
-		const worker = new Worker(new URL('./tap-reader.js', import.meta.url), {
-			workerData: {fd, wakeFd, control, maxInFlight: TAP_MAX_BATCHES_IN_FLIGHT, bufferSize: TAP_READ_BUFFER},
-		})
-		// The TAP alone never keeps the process alive; whoever serves closes it.
-		worker.unref()
-		const tap = new TapDevice(c, fd, wakeFd, name, netns, worker, control)
-		worker.on('message', (message: TapReaderMessage) => {
-			Atomics.sub(control, 0, 1)
-			Atomics.notify(control, 0)
-			if (tap.closed) return
-			if ('frames' in message) options.onFrames(message.frames.map((f) => Buffer.from(f)))
-			else options.onError(new TapError(`TAP ${name}: ${message.error}`, 'TAP_ERROR', ExitCode.refused))
-		})
-		worker.on('error', (error) => {
-			if (!tap.closed) options.onError(error)
-		})
-		worker.once('exit', () => {
-			c.close(fd)
-			c.close(wakeFd)
-		})
-		return tap
+		return new TapDevice(c, fd, name, netns, reader)
 	}
 
 	/** Queues one frame on the TAP; false (and counted) when the kernel refused it. */
@@ -218,17 +190,8 @@ export class TapDevice {
 
 	/** Stops the reader, then closes the descriptor: a non-persistent TAP disappears. */
 	close(): Promise<void> {
-		if (!this.closed) {
-			this.closed = true
-			// Whoever awaits this must not see the event loop run dry before the worker exits.
-			this.worker.ref()
-			Atomics.store(this.control, 1, 1)
-			Atomics.notify(this.control, 0)
-			const one = Buffer.alloc(8)
-			one.writeBigUInt64LE(1n)
-			this.c.write(this.wakeFd, one, 8)
-		}
-		return this.exited
+		this.closed = true
+		return this.reader.stop()
 	}
 }
 

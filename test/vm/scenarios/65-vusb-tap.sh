@@ -58,7 +58,7 @@ tap_stat() {
 }
 phase() { echo "65-vusb-tap: ${SECONDS}s: $*"; }
 
-[ -f "$USBVNET_SRC/cli/dist/driver/tap-reader.js" ] || { echo "FAIL $SCENARIO: cli not built (make cli)"; exit 1; }
+[ -f "$USBVNET_SRC/cli/dist/driver/fd-reader-worker.js" ] || { echo "FAIL $SCENARIO: cli not built (make cli)"; exit 1; }
 cli_runtime_unpack
 vusb() { node "$CLI_ROOT/cli/bin/run.js" vusb "$@"; }
 modprobe -a vhci-hcd cdc_ether tun

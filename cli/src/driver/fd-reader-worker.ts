@@ -1,10 +1,11 @@
 /**
- * The worker thread of tap.ts: waits in poll(2) on a TAP descriptor and an
- * eventfd (written to stop), reads every frame that is ready (non-blocking
- * reads, one frame each) and posts them in batches, each frame in its own
- * transferred ArrayBuffer. While TAP_MAX_BATCHES_IN_FLIGHT batches are unread
- * by the main thread it stops reading, so the kernel's queue (txqueuelen)
- * holds and drops the excess, counted in the TAP's tx_dropped.
+ * The worker thread of fd-reader.ts: waits in poll(2) on a descriptor (a
+ * TAP, a pseudo-terminal master) and an eventfd (written to stop), reads
+ * everything that is ready (non-blocking reads; one read is one frame on a
+ * TAP) and posts it in batches, each read in its own transferred
+ * ArrayBuffer. While maxInFlight batches are unhandled by the main thread it
+ * stops reading, so the kernel's queue holds and drops the excess (a TAP
+ * counts it in tx_dropped).
  */
 import {parentPort, workerData} from 'node:worker_threads'
 import {ffi} from './libc.js'
@@ -62,7 +63,7 @@ function run(data: ReaderData, port: NonNullable<typeof parentPort>): void {
 		if (fds.readInt16LE(14) !== 0) return // woken to stop
 		const revents = fds.readInt16LE(6)
 		if (revents & (POLLERR | POLLHUP | POLLNVAL)) {
-			port.postMessage({error: `the TAP descriptor reported ${revents & POLLNVAL ? 'POLLNVAL' : revents & POLLHUP ? 'POLLHUP' : 'POLLERR'}`})
+			port.postMessage({error: `the descriptor reported ${revents & POLLNVAL ? 'POLLNVAL' : revents & POLLHUP ? 'POLLHUP' : 'POLLERR'}`})
 			return
 		}
 		if (!(revents & POLLIN)) continue
