@@ -7,6 +7,12 @@
  */
 #include "uvn_dhcp_internal.h"
 
+/* RFC 4039: may this DISCOVER be ACKed at once? */
+static bool rapid(const struct uvn_dhcp_server *s, const struct uvn_dhcp_msg *m)
+{
+	return m->rapid_commit && (s->cfg.flags & UVN_DHCP_RAPID_COMMIT);
+}
+
 /* Who is asking. */
 struct client {
 	const uint8_t *mac;
@@ -217,11 +223,20 @@ static void discover(struct uvn_dhcp_server *s, const struct client *cl,
 		s->counters.exhausted++;
 		return;
 	}
-	if (uvn_dhcp_lease_state(l, now) != UVN_DHCP_BOUND) {
-		l->state = UVN_DHCP_OFFERED;
-		l->expires = now + UVN_DHCP_OFFER_HOLD;
+	if (rapid(s, m)) {
+		/* What a REQUEST for the offer would do: the client asked for
+		 * the ACK now and takes no OFFER. */
+		l->state = UVN_DHCP_BOUND;
+		l->expires = now + s->cfg.lease_seconds;
+		a->type = DHCP_ACK;
+		a->rapid_commit = true;
+	} else {
+		if (uvn_dhcp_lease_state(l, now) != UVN_DHCP_BOUND) {
+			l->state = UVN_DHCP_OFFERED;
+			l->expires = now + UVN_DHCP_OFFER_HOLD;
+		}
+		a->type = DHCP_OFFER;
 	}
-	a->type = DHCP_OFFER;
 	a->yiaddr = l->ip;
 	a->lease_seconds = s->cfg.lease_seconds;
 }
@@ -320,7 +335,8 @@ static void host_request(struct uvn_dhcp_server *s, const struct uvn_dhcp_msg *m
 
 	switch (m->type) {
 	case DHCP_DISCOVER:
-		a->type = DHCP_OFFER;
+		a->rapid_commit = rapid(s, m);
+		a->type = a->rapid_commit ? DHCP_ACK : DHCP_OFFER;
 		break;
 	case DHCP_REQUEST:
 		if (m->server_id && m->server_id != s->cfg.host_ip) {
@@ -350,9 +366,9 @@ int uvn_dhcp_handle(struct uvn_dhcp_server *s, uint32_t slot, const char *serial
 {
 	static const char longest_message[DHCP_NAK_MESSAGE_MAX + 1] =
 		"a NAK message of DHCP_NAK_MESSAGE_MAX characters";
-	static const struct uvn_dhcp_answer largest = { DHCP_ACK, 1, 1, true, NULL };
-	static const struct uvn_dhcp_answer largest_nak = { DHCP_NAK, 0, 0, false, longest_message };
-	struct uvn_dhcp_answer a = { 0, 0, 0, slot != UVN_DHCP_HOST, NULL };
+	static const struct uvn_dhcp_answer largest = { DHCP_ACK, 1, 1, true, NULL, true };
+	static const struct uvn_dhcp_answer largest_nak = { DHCP_NAK, 0, 0, false, longest_message, false };
+	struct uvn_dhcp_answer a = { 0, 0, 0, slot != UVN_DHCP_HOST, NULL, false };
 	struct uvn_dhcp_msg m;
 	struct client cl;
 	size_t n, need;
@@ -423,6 +439,8 @@ int uvn_dhcp_handle(struct uvn_dhcp_server *s, uint32_t slot, const char *serial
 	case DHCP_ACK: s->counters.ack++; break;
 	case DHCP_NAK: s->counters.nak++; break;
 	}
+	if (a.rapid_commit)
+		s->counters.rapid_commit++;
 	return (int)n;
 }
 

@@ -51,7 +51,11 @@
 #define UVN_DHCP_DEFAULT_DECLINE 600
 
 #define UVN_DHCP_ENABLED	(1U << 0)
-#define UVN_DHCP_FLAGS_ALL	UVN_DHCP_ENABLED
+/* RFC 4039: a DISCOVER carrying Rapid Commit (option 80) is ACKed at once,
+ * one round trip instead of two. Safe here: the server takes every device's
+ * requests, so no other server can have answered too. */
+#define UVN_DHCP_RAPID_COMMIT	(1U << 1)
+#define UVN_DHCP_FLAGS_ALL	(UVN_DHCP_ENABLED | UVN_DHCP_RAPID_COMMIT)
 
 enum uvn_dhcp_res_kind {
 	UVN_DHCP_RES_MAC = 0,		/* a client hardware address */
@@ -68,7 +72,7 @@ struct uvn_dhcp_reservation {
 };
 
 struct uvn_dhcp_config {
-	uint32_t flags;			/* UVN_DHCP_ENABLED */
+	uint32_t flags;			/* UVN_DHCP_ENABLED, UVN_DHCP_RAPID_COMMIT */
 	uint8_t server_mac[6];		/* source MAC of replies: usbvnet0's MAC */
 	uint32_t subnet;
 	uint32_t prefix_len;		/* 8..30 */
@@ -111,6 +115,7 @@ struct uvn_dhcp_counters {
 	uint32_t foreign;		/* touched a lease held on another slot/device */
 	uint32_t other_server;		/* REQUEST naming another server id */
 	uint32_t ignored;		/* RELEASE/DECLINE of no lease of that client */
+	uint32_t rapid_commit;		/* DISCOVERs ACKed at once (also counted in ack) */
 };
 
 enum uvn_dhcp_lease_state {
@@ -145,7 +150,8 @@ struct uvn_dhcp_server {
 	struct uvn_dhcp_lease leases[UVN_DHCP_LEASES];
 };
 
-/* Disabled, default network, router = host, no DNS, MTU unset; no MAC yet. */
+/* Disabled, rapid commit allowed, default network, router = host, no DNS,
+ * MTU unset; no MAC yet. */
 void uvn_dhcp_config_default(struct uvn_dhcp_config *c);
 
 /*

@@ -5,7 +5,7 @@
 void uvn_dhcp_config_default(struct uvn_dhcp_config *c)
 {
 	uvn_memset(c, 0, sizeof(*c));
-	c->flags = 0;		/* whether to serve is the driver's choice */
+	c->flags = UVN_DHCP_RAPID_COMMIT;	/* whether to serve is the driver's choice */
 	c->subnet = UVN_DHCP_DEFAULT_SUBNET;
 	c->prefix_len = UVN_DHCP_DEFAULT_PREFIX;
 	c->host_ip = UVN_DHCP_DEFAULT_SUBNET + 1;

@@ -43,6 +43,7 @@ struct uvn_dhcp_msg {
 	bool has_prl;
 	uint8_t prl_len;
 	uint8_t prl[DHCP_PRL_MAX];
+	bool rapid_commit;		/* option 80 (RFC 4039) */
 };
 
 /* What to answer. */
@@ -52,6 +53,7 @@ struct uvn_dhcp_answer {
 	uint32_t lease_seconds;		/* 0: no lease options (INFORM, NAK) */
 	bool device_options;		/* router, DNS, domain: not for the host itself */
 	const char *message;		/* option 56 (NAK): why; NULL: none */
+	bool rapid_commit;		/* an ACK to a DISCOVER: carries option 80 */
 };
 
 /* The option 61 length kept in a lease: the real one, at most 255. */

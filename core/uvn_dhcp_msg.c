@@ -37,6 +37,7 @@ enum {
 	OPT_T1 = 58,
 	OPT_T2 = 59,
 	OPT_CLIENT_ID = 61,
+	OPT_RAPID_COMMIT = 80,
 	OPT_END = 255,
 };
 
@@ -129,6 +130,11 @@ static enum parse_result parse_options(const uint8_t *p, size_t n, struct uvn_dh
 			m->has_prl = true;
 			for (j = 0; j < olen && m->prl_len < DHCP_PRL_MAX; j++)
 				m->prl[m->prl_len++] = v[j];
+			break;
+		case OPT_RAPID_COMMIT:
+			if (olen != 0)		/* RFC 4039 4: always empty */
+				return PARSE_BAD;
+			m->rapid_commit = true;
 			break;
 		case OPT_CLIENT_ID:
 			m->cid_echo = m->cid_total ? NULL : v;	/* echoed only if whole */
@@ -261,7 +267,7 @@ struct writer {
 
 static void put(struct writer *w, const void *p, size_t n)
 {
-	if (w->out && n <= w->cap && w->len <= w->cap - n)
+	if (n && w->out && n <= w->cap && w->len <= w->cap - n)
 		uvn_memcpy(w->out + w->len, p, n);
 	w->len += n;
 }
@@ -347,6 +353,8 @@ static void put_options(struct writer *w, const struct uvn_dhcp_config *cfg,
 
 	put_opt(w, OPT_MSG_TYPE, &a->type, 1);
 	put_opt32(w, OPT_SERVER_ID, cfg->host_ip);
+	if (a->rapid_commit)
+		put_opt(w, OPT_RAPID_COMMIT, NULL, 0);
 	if (a->type == DHCP_NAK) {
 		n = a->message ? uvn_dhcp_strnlen(a->message, DHCP_NAK_MESSAGE_MAX) : 0;
 		if (n)

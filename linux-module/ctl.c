@@ -240,10 +240,22 @@ static int usbvnet_ctl_leases_import(struct net *net, struct usbvnet *vn,
 	return usbvnet_dhcp_import(vn, &arg->leases);
 }
 
+/* A caller built with fewer or more counters than this module has. */
+static void usbvnet_ctl_dhcp_stats_fit(union usbvnet_ctl_arg *arg, unsigned int size)
+{
+	unsigned int room = (size - offsetof(struct usbvnet_dhcp_stats, counters)) / sizeof(u32);
+
+	arg->dhcp_stats.nr_counters = min(arg->dhcp_stats.nr_counters, room);
+}
+
 struct usbvnet_ctl_op {
 	unsigned int cmd;
 	bool admin;		/* needs CAP_NET_ADMIN */
 	int (*handler)(struct net *net, struct usbvnet *vn, union usbvnet_ctl_arg *arg);
+	/* Growable structs: any size from min_size up in steps of 4 is taken,
+	 * and fit() trims the answer to the caller's size. 0: exact size only. */
+	unsigned int min_size;
+	void (*fit)(union usbvnet_ctl_arg *arg, unsigned int size);
 };
 
 static const struct usbvnet_ctl_op usbvnet_ctl_ops[] = {
@@ -255,7 +267,8 @@ static const struct usbvnet_ctl_op usbvnet_ctl_ops[] = {
 	{ USBVNET_IOC_DETACH, true, usbvnet_ctl_detach },
 	{ USBVNET_IOC_GET_DHCP, false, usbvnet_ctl_get_dhcp },
 	{ USBVNET_IOC_SET_DHCP, true, usbvnet_ctl_set_dhcp },
-	{ USBVNET_IOC_DHCP_STATS, false, usbvnet_ctl_dhcp_stats },
+	{ USBVNET_IOC_DHCP_STATS, false, usbvnet_ctl_dhcp_stats,
+	  offsetof(struct usbvnet_dhcp_stats, counters), usbvnet_ctl_dhcp_stats_fit },
 	{ USBVNET_IOC_LEASES_EXPORT, false, usbvnet_ctl_leases_export },
 	{ USBVNET_IOC_LEASES_IMPORT, true, usbvnet_ctl_leases_import },
 };
@@ -266,7 +279,7 @@ static long usbvnet_ctl_ioctl(struct file *file, unsigned int cmd, unsigned long
 	const struct usbvnet_ctl_op *op = NULL;
 	void __user *uarg = (void __user *)arg;
 	union usbvnet_ctl_arg *buf;
-	unsigned int i, size;
+	unsigned int i, size, copy;
 	struct usbvnet *vn;
 	int err;
 
@@ -284,17 +297,22 @@ static long usbvnet_ctl_ioctl(struct file *file, unsigned int cmd, unsigned long
 			op = &usbvnet_ctl_ops[i];
 	if (!op)
 		return -ENOTTY;
-	/* A known request with another size or direction: a mismatched uapi. */
-	if (cmd != op->cmd)
+	/* A known request with another size or direction: a mismatched uapi,
+	 * unless its struct may grow. */
+	size = _IOC_SIZE(cmd);
+	if (cmd != op->cmd &&
+	    (!op->min_size || _IOC_DIR(cmd) != _IOC_DIR(op->cmd) || size < op->min_size ||
+	     size % 4))
 		return -EINVAL;
 	if (op->admin && !ns_capable(net->user_ns, CAP_NET_ADMIN))
 		return -EPERM;
 
-	size = _IOC_SIZE(cmd);
+	/* A bigger struct than ours: its tail is left as the caller had it. */
+	copy = min(size, _IOC_SIZE(op->cmd));
 	buf = kzalloc(sizeof(*buf), GFP_KERNEL);
 	if (!buf)
 		return -ENOMEM;
-	if (copy_from_user(buf, uarg, size)) {
+	if (copy_from_user(buf, uarg, copy)) {
 		err = -EFAULT;
 		goto out;
 	}
@@ -303,9 +321,11 @@ static long usbvnet_ctl_ioctl(struct file *file, unsigned int cmd, unsigned long
 	vn = usbvnet_ctl_instance(net, buf->info.ifname);
 	err = IS_ERR(vn) ? PTR_ERR(vn) : op->handler(net, vn, buf);
 	rtnl_unlock();
+	if (!err && op->fit)
+		op->fit(buf, size);
 	/* A too-small export buffer still learns the size it needs. */
 	if ((!err || (err == -ENOSPC && cmd == USBVNET_IOC_LEASES_EXPORT)) &&
-	    (_IOC_DIR(cmd) & _IOC_READ) && copy_to_user(uarg, buf, size))
+	    (_IOC_DIR(cmd) & _IOC_READ) && copy_to_user(uarg, buf, copy))
 		err = -EFAULT;
 out:
 	kfree(buf);

@@ -312,6 +312,8 @@ int usbvnet_dhcp_set_config(struct usbvnet *vn, const struct usbvnet_dhcp_config
 	for (i = 0; i < uc->nr_reservations; i++)
 		if (uc->reservations[i].reserved0)
 			return -EINVAL;
+	BUILD_BUG_ON(USBVNET_DHCP_ENABLED != UVN_DHCP_ENABLED ||
+		     USBVNET_DHCP_RAPID_COMMIT != UVN_DHCP_RAPID_COMMIT);
 	c = kzalloc(sizeof(*c), GFP_KERNEL);
 	if (!c)
 		return -ENOMEM;

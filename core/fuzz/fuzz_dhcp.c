@@ -51,7 +51,7 @@ static void setup(void)
 	static const uint8_t mac[6] = { 0x02, 0xde, 0xad, 0, 0, 5 };
 
 	uvn_dhcp_config_default(&c);
-	c.flags = UVN_DHCP_ENABLED;
+	c.flags = UVN_DHCP_ENABLED | UVN_DHCP_RAPID_COMMIT;
 	memcpy(c.server_mac, (uint8_t[]){ 0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0x01 }, 6);
 	c.pool_end = NET(9);		/* eight addresses: exhaustion is reachable */
 	c.per_slot_cap = 2;
@@ -214,7 +214,7 @@ static void import(const uint8_t *data, size_t size)
 
 /*
  * A well-formed message from 4 fuzz bytes, to reach deep states:
- * [0] type 1 + b % 8, [1] MAC 02:de:ad:00:00:(b % 16) and, from b >> 4, a
+ * [0] type 1 + b % 8, 8 adds Rapid Commit (option 80), [1] MAC 02:de:ad:00:00:(b % 16) and, from b >> 4, a
  * client id: none, 01+MAC, one of four short ones shared between MACs, or a
  * long one (hashed) of four, [2] bits: 1 option 50,
  * 2 ciaddr, 4 ciaddr near the reserved .100, 8|16 server id (none, ours,
@@ -225,10 +225,15 @@ static size_t synth(const uint8_t *p, struct df_req *q)
 {
 	static const uint32_t servers[4] = { 0, HOST_IP, NET(1) + 0x100, 0 };
 	static uint8_t cid[100];
+	static const uint8_t rapid[] = { 80, 0 };
 	uint32_t ip = p[2] & 0x80 ? last_yiaddr : NET(p[3] % 12);
 
 	memset(q, 0, sizeof(*q));
 	q->type = (uint8_t)(1 + p[0] % 8);
+	if (p[0] & 8) {
+		q->extra = rapid;
+		q->extra_len = sizeof(rapid);
+	}
 	memcpy(q->mac, (uint8_t[]){ 0x02, 0xde, 0xad, 0, 0, (uint8_t)(p[1] % 16) }, 6);
 	switch ((p[1] >> 4) & 3) {
 	case 1:			/* what udhcpc sends */

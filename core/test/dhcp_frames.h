@@ -164,6 +164,7 @@ struct df_reply {
 	char domain[256];
 	uint16_t mtu;
 	bool has_lease, has_router, has_mask;
+	bool rapid_commit;		/* option 80 */
 	char message[256];		/* option 56 */
 	uint8_t cid[256];		/* option 61 echoed */
 	size_t cid_len;
@@ -244,6 +245,7 @@ static inline int df_parse_reply(const uint8_t *f, size_t n, struct df_reply *r)
 		case 15: memcpy(r->domain, v, len); r->domain[len] = 0; break;
 		case 56: memcpy(r->message, v, len); r->message[len] = 0; break;
 		case 61: memcpy(r->cid, v, len); r->cid_len = len; break;
+		case 80: r->rapid_commit = true; break;
 		}
 		i += 2 + (size_t)len;
 	}

@@ -22,6 +22,7 @@ static uint8_t frame[DF_MAX];
 static uint8_t reply[UVN_DHCP_REPLY_MAX];
 static const uint8_t host_mac[6] = { 0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0x01 };
 static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+static const uint8_t rapid_opt[] = { 80, 0 };	/* RFC 4039 Rapid Commit */
 
 static void mac_of(uint8_t mac[6], unsigned int n)
 {
@@ -130,7 +131,7 @@ static void default_config(void)
 	EXPECT_EQ(c.pool_start, NET(2));
 	EXPECT_EQ(c.pool_end, NET(254));
 	EXPECT_EQ(c.router, HOST_IP);
-	EXPECT_EQ(c.flags, 0);			/* off until the driver turns it on */
+	EXPECT_EQ(c.flags, UVN_DHCP_RAPID_COMMIT);	/* off until the driver turns it on */
 	EXPECT(c.per_slot_cap * UVN_MAX_SLOTS < c.pool_end - c.pool_start + 1);
 }
 
@@ -149,7 +150,7 @@ static void config_rejects_bad_settings(void)
 	} while (0)
 
 	config(&good);
-	REJECT(c.flags = 2, "flags");
+	REJECT(c.flags = 4, "flags");
 	REJECT(c.server_mac[0] = 1, "server_mac");
 	REJECT(c.prefix_len = 31, "prefix_len");
 	REJECT(c.prefix_len = 7, "prefix_len");
@@ -297,10 +298,85 @@ static void largest_reply_fits(void)
 	n = send_frame(0, NULL, &q, &r, T0);
 	EXPECT(n > 0 && n <= UVN_DHCP_REPLY_MAX);
 	EXPECT_EQ(strlen(r.domain), UVN_DHCP_DOMAIN_LEN - 1);
+	c.flags |= UVN_DHCP_RAPID_COMMIT;
+	setup_with(&c);
+	q.extra = rapid_opt;
+	q.extra_len = sizeof(rapid_opt);
+	n = send_frame(0, NULL, &q, &r, T0);
+	EXPECT(n > 0 && n <= UVN_DHCP_REPLY_MAX && r.rapid_commit);
+	q.extra = NULL;
+	q.extra_len = 0;
 	EXPECT_EQ(r.nr_dns, 3);
 	/* Plain replies are padded to the 300-byte BOOTP minimum. */
 	setup();
 	EXPECT_EQ(send_frame(0, NULL, &q, &r, T0), 14 + 20 + 8 + 300);
+}
+
+/* RFC 4039: a DISCOVER with option 80 is ACKed at once when allowed. */
+static void rapid_commit_acks_discover(void)
+{
+	static const uint8_t bad[] = { 80, 1, 0 };
+	struct df_req q = msg(DF_DISCOVER, 1);
+	struct uvn_dhcp_config c;
+	struct df_reply r;
+	unsigned int i;
+
+	config(&c);
+	c.flags |= UVN_DHCP_RAPID_COMMIT;
+	c.per_slot_cap = 2;
+	setup_with(&c);
+	q.extra = rapid_opt;
+	q.extra_len = sizeof(rapid_opt);
+	EXPECT(send_frame(0, NULL, &q, &r, T0) > 0);
+	EXPECT_EQ(r.type, DF_ACK);
+	EXPECT(r.rapid_commit);
+	EXPECT_EQ(r.yiaddr, NET(2));
+	EXPECT(r.has_lease && r.has_mask && r.has_router);
+	EXPECT_EQ(state_of(1, T0 + UVN_DHCP_OFFER_HOLD), UVN_DHCP_BOUND);
+	EXPECT_EQ(srv.counters.ack, 1);
+	EXPECT_EQ(srv.counters.offer, 0);
+	EXPECT_EQ(srv.counters.rapid_commit, 1);
+	/* It renews like any bound client, and gets the same address again. */
+	q = msg(DF_REQUEST, 1);
+	q.ciaddr = q.ip_dst = NET(2);
+	EXPECT(send_frame(0, NULL, &q, &r, T0 + 10) > 0);
+	EXPECT_EQ(r.type, DF_ACK);
+	EXPECT(!r.rapid_commit);
+	q = msg(DF_DISCOVER, 1);
+	q.extra = rapid_opt;
+	q.extra_len = sizeof(rapid_opt);
+	EXPECT(send_frame(0, NULL, &q, &r, T0 + 20) > 0);
+	EXPECT_EQ(r.yiaddr, NET(2));
+	/* The per-slot cap holds: no ACK past it. */
+	for (i = 2; i < 5; i++) {
+		q = msg(DF_DISCOVER, i);
+		q.extra = rapid_opt;
+		q.extra_len = sizeof(rapid_opt);
+		EXPECT_EQ(send_frame(0, NULL, &q, &r, T0) > 0, i < 3);
+	}
+	EXPECT_EQ(srv.counters.slot_cap, 2);
+	/* The host's own client: the host address, at once. */
+	q = msg(DF_DISCOVER, 9);
+	q.extra = rapid_opt;
+	q.extra_len = sizeof(rapid_opt);
+	EXPECT(send_frame(UVN_DHCP_HOST, NULL, &q, &r, T0) > 0);
+	EXPECT(r.type == DF_ACK && r.rapid_commit && r.yiaddr == HOST_IP);
+	/* Option 80 has no value: one with a length is malformed. */
+	q = msg(DF_DISCOVER, 7);
+	q.extra = bad;
+	q.extra_len = sizeof(bad);
+	EXPECT_EQ(send_frame(1, NULL, &q, &r, T0), -UVN_EINVAL);
+	EXPECT_EQ(srv.counters.bad_option, 1);
+	/* Not allowed: the usual OFFER, without option 80. */
+	config(&c);
+	setup_with(&c);
+	q = msg(DF_DISCOVER, 1);
+	q.extra = rapid_opt;
+	q.extra_len = sizeof(rapid_opt);
+	EXPECT(send_frame(0, NULL, &q, &r, T0) > 0);
+	EXPECT(r.type == DF_OFFER && !r.rapid_commit);
+	EXPECT_EQ(state_of(1, T0), UVN_DHCP_OFFERED);
+	EXPECT_EQ(srv.counters.rapid_commit, 0);
 }
 
 static void offer_expires_unless_requested(void)
@@ -1298,6 +1374,9 @@ static int write_seeds(const char *dir)
 
 	q = msg(DF_DISCOVER, 1);
 	err |= frame_seed(dir, "discover", &q);
+	q.extra = rapid_opt;
+	q.extra_len = sizeof(rapid_opt);
+	err |= frame_seed(dir, "discover-rapid", &q);
 	q = msg(DF_REQUEST, 1);
 	q.requested = NET(2);
 	q.server_id = HOST_IP;
@@ -1410,6 +1489,7 @@ int main(int argc, char **argv)
 	RUN(is_request_checks_cheaply);
 	RUN(discover_offer_request_ack);
 	RUN(largest_reply_fits);
+	RUN(rapid_commit_acks_discover);
 	RUN(offer_expires_unless_requested);
 	RUN(init_reboot);
 	RUN(renewing_and_rebinding);

@@ -115,10 +115,13 @@ struct usbvnet_attach {
 
 /*
  * The DHCP server inside the driver. Addresses are __u32 in host byte order
- * (100.127.254.1 is 0x647ffe01). Default: on, 100.127.254.0/24, the host
- * gets .1, devices .2 to .254, an hour's leases, at most 4 per slot.
+ * (100.127.254.1 is 0x647ffe01). Default: on, rapid commit allowed,
+ * 100.127.254.0/24, the host gets .1, devices .2 to .254, an hour's leases,
+ * at most 4 per slot.
  */
 #define USBVNET_DHCP_ENABLED		(1U << 0)
+/* RFC 4039: ACK a DISCOVER that carries Rapid Commit (option 80) at once. */
+#define USBVNET_DHCP_RAPID_COMMIT	(1U << 1)
 #define USBVNET_DHCP_MAX_RESERVATIONS	32
 #define USBVNET_DHCP_MAX_DNS		3
 #define USBVNET_DHCP_DOMAIN_LEN		64
@@ -158,14 +161,19 @@ struct usbvnet_dhcp_config {
 	struct usbvnet_dhcp_reservation reservations[USBVNET_DHCP_MAX_RESERVATIONS];
 };
 
-/* Counters of the DHCP server, in this order; more may be appended. */
+/*
+ * Counters of the DHCP server, in this order; more may be appended.
+ * DHCP_STATS takes the struct with any number of counters (any size from
+ * offsetof(counters) up, in steps of 4): nr_counters says how many of them
+ * the module filled, at most as many as fit.
+ */
 #define USBVNET_DHCP_COUNTERS \
 	X(received) X(truncated) X(bad_ip) X(bad_udp) X(not_request) X(bad_chaddr) \
 	X(bad_cookie) X(bad_option) X(no_end) X(overload) X(no_msg_type) \
 	X(bad_msg_type) X(relayed) X(disabled) X(reply_too_small) X(discover) \
 	X(request) X(decline) X(release) X(inform) X(offer) X(ack) X(nak) \
-	X(exhausted) X(slot_cap) X(foreign) X(other_server) X(ignored)
-#define USBVNET_DHCP_NR_COUNTERS 28
+	X(exhausted) X(slot_cap) X(foreign) X(other_server) X(ignored) X(rapid_commit)
+#define USBVNET_DHCP_NR_COUNTERS 29
 
 struct usbvnet_dhcp_stats {
 	char ifname[USBVNET_IFNAMSIZ];	/* in: instance */

@@ -7,6 +7,7 @@ import type {DhcpSettings} from './types.js'
 export function dhcpSettingsFixture(overrides: Partial<DhcpSettings> = {}): DhcpSettings {
 	return {
 		enabled: true,
+		rapidCommit: true,
 		subnet: '100.127.254.0/24',
 		hostAddress: '100.127.254.1',
 		pool: {start: '100.127.254.2', end: '100.127.254.254'},

@@ -27,7 +27,7 @@ describe('DHCP settings <-> struct usbvnet_dhcp_config', () => {
 		const struct = dhcpToStruct(settings, 'usbvnet1')
 		assert.deepEqual(
 			[struct.ifname, struct.flags, struct.subnet, struct.prefixLen, struct.hostIp, struct.poolStart, struct.poolEnd, struct.router, struct.mtu],
-			['usbvnet1', 1, 0x647ffe00, 24, 0x647ffe01, 0x647ffe02, 0x647ffefe, 0x647ffe01, 0],
+			['usbvnet1', 3, 0x647ffe00, 24, 0x647ffe01, 0x647ffe02, 0x647ffefe, 0x647ffe01, 0],
 		)
 		assert.deepEqual(struct.dns, [0x647ffe01, 0x09090909])
 		assert.deepEqual(struct.reservations, [
@@ -46,7 +46,7 @@ describe('DHCP settings <-> struct usbvnet_dhcp_config', () => {
 
 	it('refuses flags and reservation kinds a newer module may report', () => {
 		const struct = dhcpToStruct(settings, '')
-		assert.throws(() => dhcpFromStruct({...struct, flags: 3}), (e: unknown) => e instanceof ProtocolMismatchError && /DHCP flags 0x2/.test(e.message))
+		assert.throws(() => dhcpFromStruct({...struct, flags: 7}), (e: unknown) => e instanceof ProtocolMismatchError && /DHCP flags 0x4/.test(e.message))
 		assert.throws(() => dhcpFromStruct({...struct, reservations: [{kind: 3, ip: 1, slot: 0, mac: '00:00:00:00:00:00', serial: ''}]}), /reservation kind 3 in reservation 0/)
 	})
 

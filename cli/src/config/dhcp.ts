@@ -5,7 +5,7 @@
  * core/uvn_dhcp_config.c, so that a file is refused with a JSON path before
  * any request rather than with a bare EINVAL.
  */
-import {USBVNET_DHCP_ENABLED, UsbvnetDhcpReservationKind} from '../driver/constants.js'
+import {USBVNET_DHCP_ENABLED, USBVNET_DHCP_RAPID_COMMIT, UsbvnetDhcpReservationKind} from '../driver/constants.js'
 import {ProtocolMismatchError} from '../driver/errors.js'
 import type {DhcpConfigStruct, DhcpReservationStruct} from '../driver/structs.js'
 import {formatIpv4, parseIpv4, prefixMask} from '../dhcp/ipv4.js'
@@ -34,10 +34,11 @@ function reservationFromStruct(r: DhcpReservationStruct, index: number): DhcpRes
 }
 
 export function dhcpFromStruct(struct: DhcpConfigStruct): DhcpSettings {
-	const unknownFlags = struct.flags & ~USBVNET_DHCP_ENABLED
+	const unknownFlags = struct.flags & ~(USBVNET_DHCP_ENABLED | USBVNET_DHCP_RAPID_COMMIT)
 	if (unknownFlags !== 0) throw new ProtocolMismatchError(`the driver reports DHCP flags 0x${unknownFlags.toString(16)}, unknown to this command`)
 	return {
 		enabled: (struct.flags & USBVNET_DHCP_ENABLED) !== 0,
+		rapidCommit: (struct.flags & USBVNET_DHCP_RAPID_COMMIT) !== 0,
 		subnet: `${formatIpv4(struct.subnet)}/${struct.prefixLen}`,
 		hostAddress: formatIpv4(struct.hostIp),
 		pool: {start: formatIpv4(struct.poolStart), end: formatIpv4(struct.poolEnd)},
@@ -69,7 +70,7 @@ export function dhcpToStruct(settings: DhcpSettings, instance: string): DhcpConf
 	const {network, prefixLen} = splitSubnet(settings.subnet)
 	return {
 		ifname: instance,
-		flags: settings.enabled ? USBVNET_DHCP_ENABLED : 0,
+		flags: (settings.enabled ? USBVNET_DHCP_ENABLED : 0) | (settings.rapidCommit ? USBVNET_DHCP_RAPID_COMMIT : 0),
 		subnet: network,
 		prefixLen,
 		hostIp: parseIpv4(settings.hostAddress),

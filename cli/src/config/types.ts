@@ -26,6 +26,8 @@ export type DhcpReservation = {ip: string; mac: string} | {ip: string; serial: s
 /** Every DHCP setting (struct usbvnet_dhcp_config); addresses in dotted-quad form. */
 export interface DhcpSettings {
 	enabled: boolean
+	/** RFC 4039: ACK a DISCOVER carrying Rapid Commit at once */
+	rapidCommit: boolean
 	/** "100.127.254.0/24" */
 	subnet: string
 	hostAddress: string
@@ -74,6 +76,7 @@ export interface InstanceConfig extends CompleteConfig {
 /** The keys of DhcpSettings in the order files and diffs show them. */
 export const DHCP_KEYS = [
 	'enabled',
+	'rapidCommit',
 	'subnet',
 	'hostAddress',
 	'pool',

@@ -20,6 +20,7 @@ describe('usbvnet dhcp', () => {
 		assert.deepEqual(report, {
 			instance: 'usbvnet0',
 			enabled: true,
+			rapidCommit: true,
 			subnet: '100.127.254.0/24',
 			hostAddress: '100.127.254.1',
 			pool: {start: '100.127.254.2', end: '100.127.254.254'},
@@ -32,6 +33,7 @@ describe('usbvnet dhcp', () => {
 			[
 				'DHCP server of usbvnet0',
 				'  server        on',
+				'  rapid commit  on',
 				'  subnet        100.127.254.0/24',
 				'  host address  100.127.254.1',
 				'  pool          100.127.254.2 - 100.127.254.254',

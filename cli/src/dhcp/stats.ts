@@ -8,6 +8,7 @@ import {instanceLabel} from '../names.js'
 export interface DhcpReport {
 	instance: string
 	enabled: boolean
+	rapidCommit: boolean
 	subnet: string
 	hostAddress: string
 	pool: {start: string; end: string}
@@ -34,6 +35,7 @@ export function readDhcp(device: UsbvnetDevice, instance: string): DhcpReport {
 	return {
 		instance: instanceLabel(instance),
 		enabled: settings.enabled,
+		rapidCommit: settings.rapidCommit,
 		subnet: settings.subnet,
 		hostAddress: settings.hostAddress,
 		pool: settings.pool,
@@ -45,10 +47,10 @@ export function readDhcp(device: UsbvnetDevice, instance: string): DhcpReport {
 
 export type DhcpCounterGroup = 'requests' | 'answers' | 'refused' | 'malformed'
 
-/** Messages answered, then why frames were dropped. */
+/** Messages answered (rapid_commit: the ACKs that answered a DISCOVER), then why frames were dropped. */
 const GROUPS: [DhcpCounterGroup, readonly DhcpCounterName[]][] = [
 	['requests', ['received', 'discover', 'request', 'decline', 'release', 'inform']],
-	['answers', ['offer', 'ack', 'nak']],
+	['answers', ['offer', 'ack', 'rapid_commit', 'nak']],
 	['refused', ['exhausted', 'slot_cap', 'foreign', 'other_server', 'ignored', 'disabled', 'relayed']],
 	[
 		'malformed',
@@ -95,6 +97,7 @@ export function formatDhcp(report: DhcpReport): string {
 	const facts = formatFacts(
 		[
 			['server', report.enabled ? 'on' : 'off'],
+			['rapid commit', report.rapidCommit ? 'on' : 'off'],
 			['subnet', report.subnet],
 			['host address', report.hostAddress],
 			['pool', `${report.pool.start} - ${report.pool.end}`],

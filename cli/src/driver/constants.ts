@@ -40,6 +40,8 @@ export const UsbvnetRuleAction = {
 
 /** USBVNET_DHCP_*: bits of usbvnet_dhcp_config.flags */
 export const USBVNET_DHCP_ENABLED = 1 << 0
+/** RFC 4039: a DISCOVER with Rapid Commit (option 80) is ACKed at once. */
+export const USBVNET_DHCP_RAPID_COMMIT = 1 << 1
 export const USBVNET_DHCP_MAX_RESERVATIONS = 32
 export const USBVNET_DHCP_MAX_DNS = 3
 export const USBVNET_DHCP_DOMAIN_LEN = 64
@@ -81,9 +83,10 @@ export const USBVNET_DHCP_COUNTER_NAMES = [
 	'foreign',
 	'other_server',
 	'ignored',
+	'rapid_commit',
 ] as const
 export type DhcpCounterName = (typeof USBVNET_DHCP_COUNTER_NAMES)[number]
-export const USBVNET_DHCP_NR_COUNTERS = 28
+export const USBVNET_DHCP_NR_COUNTERS = 29
 
 /** The largest version 1 lease table: header + 256 records of 80 bytes. */
 export const USBVNET_LEASES_MAX = 16 + 256 * 80

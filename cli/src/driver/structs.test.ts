@@ -300,13 +300,13 @@ describe('struct encode/decode round-trips', () => {
 	})
 
 	it('usbvnet_dhcp_stats keeps the counters the driver reports, at most the header\'s', () => {
-		const stats = {ifname: 'usbvnet0', leasesBound: 3, counters: Array.from({length: 28}, (_, index) => index * 1000)}
+		const stats = {ifname: 'usbvnet0', leasesBound: 3, counters: Array.from({length: constants.USBVNET_DHCP_NR_COUNTERS}, (_, index) => index * 1000)}
 		assert.deepEqual(decodeDhcpStats(encodeDhcpStats(stats)), stats)
 		const older = encodeDhcpStats({...stats, counters: [5, 6]})
 		assert.deepEqual(decodeDhcpStats(older).counters, [5, 6])
 		const newer = encodeDhcpStats(stats)
-		newer.writeUInt32LE(40, 20) // nr_counters of a module that appended 12 more
-		assert.equal(decodeDhcpStats(newer).counters.length, 28)
+		newer.writeUInt32LE(40, 20) // nr_counters of a module that appended more
+		assert.equal(decodeDhcpStats(newer).counters.length, constants.USBVNET_DHCP_NR_COUNTERS)
 	})
 
 	it('usbvnet_leases', () => {

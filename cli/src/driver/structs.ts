@@ -164,7 +164,7 @@ export const usbvnetDhcpConfigLayout = {
 
 export const usbvnetDhcpStatsLayout = {
 	name: 'usbvnet_dhcp_stats',
-	size: 136,
+	size: 24 + USBVNET_DHCP_NR_COUNTERS * 4,
 	fields: {
 		ifname: {offset: 0, size: USBVNET_IFNAMSIZ},
 		leases_bound: {offset: 16, size: 4},

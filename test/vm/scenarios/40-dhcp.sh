@@ -125,3 +125,21 @@ check "after a replug dhcpcd gets a lease again" dhcpcd_once
 check "the same address" test "$(dhcpcd_ip)" = "$p1_ip"
 check "by INIT-REBOOT: no DISCOVER" test "$(dhcp_counter discover)" = "$discovers"
 grep -q 'rebinding lease' "$USBVNET_OUT/dhcpcd.log" || sed 's/^/    dhcpcd: /' "$USBVNET_OUT/dhcpcd.log" | tail -n 20
+
+# Rapid Commit (RFC 4039; on in dhcpcd's shipped config): a new device's
+# DISCOVER is ACKed at once, no OFFER and no REQUEST. Off, the usual four.
+rapid_once() { # a fresh lease database: a new client that DISCOVERs
+	rm -rf /tmp/dhcpcd-p1/*
+	dev p1 ip -4 addr flush dev "$p1_if"
+	printf '%s\n' ipv4only duid noarp nodelay noipv4ll 'option rapid_commit' >/tmp/dhcpcd-p1.conf
+	dhcpcd_once
+}
+offers=$(dhcp_counter offer) rapid=$(dhcp_counter rapid_commit) requests=$(dhcp_counter request)
+check "dhcpcd asking for Rapid Commit gets a lease" rapid_once
+check "from the pool" bash -c "[[ $(dhcpcd_ip) == 100.127.254.* ]]"
+check "in one exchange: an ACK counted as rapid commit, no OFFER, no REQUEST" \
+	test "$(dhcp_counter rapid_commit)/$(dhcp_counter offer)/$(dhcp_counter request)" = "$((rapid + 1))/$offers/$requests"
+"$ctl" dhcp-set flags=1
+check "with rapid commit off, dhcpcd gets a lease still" rapid_once
+check "by OFFER and REQUEST" test "$(dhcp_counter rapid_commit)/$(dhcp_counter offer)" = "$((rapid + 1))/$((offers + 1))"
+"$ctl" dhcp-set flags=3

@@ -246,6 +246,8 @@ static int dhcp_set(int argc, char **argv)
 			nf = &c.decline_seconds;
 		else if (KEY("per_slot_cap"))
 			nf = &c.per_slot_cap;
+		else if (KEY("flags"))
+			nf = &c.flags;
 #undef KEY
 		if (ipf && inet_aton(v, &a))
 			*ipf = ntohl(a.s_addr);
@@ -421,6 +423,38 @@ static int slot_of(const char *lower)
 	return -1;
 }
 
+/* DHCP_STATS takes its struct with as many counters as the caller has. */
+static void dhcp_stats_sizes(void)
+{
+	const size_t head = offsetof(struct usbvnet_dhcp_stats, counters);
+	__u32 buf[64];
+	struct usbvnet_dhcp_stats *st = (struct usbvnet_dhcp_stats *)buf;
+	unsigned int n;
+	int rc;
+
+	expect_errno("DHCP_STATS shorter than its header is EINVAL",
+		     _IOC(_IOC_READ | _IOC_WRITE, USBVNET_IOC_MAGIC, 0x09, head - 4), buf, EINVAL);
+	expect_errno("DHCP_STATS of a size not a multiple of 4 is EINVAL",
+		     _IOC(_IOC_READ | _IOC_WRITE, USBVNET_IOC_MAGIC, 0x09, head + 6), buf, EINVAL);
+	expect_errno("DHCP_STATS in another direction is EINVAL",
+		     _IOC(_IOC_READ, USBVNET_IOC_MAGIC, 0x09, sizeof(*st)), buf, EINVAL);
+	/* Fewer counters (an older caller), none, and more (a newer one). */
+	for (n = 0; n <= USBVNET_DHCP_NR_COUNTERS + 4; n += n == 2 ? USBVNET_DHCP_NR_COUNTERS - 3 : 1) {
+		memset(buf, 0xa5, sizeof(buf));
+		memset(st->ifname, 0, sizeof(st->ifname));
+		rc = ioctl(fd, _IOC(_IOC_READ | _IOC_WRITE, USBVNET_IOC_MAGIC, 0x09, head + 4 * n), buf);
+		if (rc || st->nr_counters != (n < USBVNET_DHCP_NR_COUNTERS ? n : USBVNET_DHCP_NR_COUNTERS) ||
+		    buf[head / 4 + n] != 0xa5a5a5a5 ||
+		    (n > USBVNET_DHCP_NR_COUNTERS && buf[head / 4 + USBVNET_DHCP_NR_COUNTERS] != 0xa5a5a5a5)) {
+			printf("FAIL ioctl: DHCP_STATS with %u counters (rc %d, nr_counters %u)\n", n, rc,
+			       st->nr_counters);
+			failed = 1;
+			return;
+		}
+	}
+	result(1, "DHCP_STATS answers callers with 0 to NR+4 counters within their size", 0);
+}
+
 static int bad_requests(const char *lower, const char *free_if)
 {
 	struct snapshot before, after;
@@ -496,6 +530,7 @@ static int bad_requests(const char *lower, const char *free_if)
 		expect_errno("a too-small export buffer is ENOSPC", USBVNET_IOC_LEASES_EXPORT, &ul, ENOSPC);
 		result(ul.len >= 16, "and says the size it needs", 0);
 	}
+	dhcp_stats_sizes();
 
 	memset(&at, 0, sizeof(at));
 	strcpy(at.lower, "nosuch9");
