@@ -2,7 +2,8 @@
 /*
  * The control interface: ioctls on /dev/usbvnet (uapi/usbvnet.h). This file
  * only checks and parses requests; the work is done by device.c and port.c.
- * Every request runs under RTNL, so it sees and leaves a consistent state.
+ * Every request runs under RTNL, so it sees and leaves a consistent state;
+ * user memory beyond the request's struct (lease tables) is copied outside it.
  */
 #include <linux/capability.h>
 #include <linux/etherdevice.h>
@@ -11,6 +12,7 @@
 #include <linux/nsproxy.h>
 #include <linux/rtnetlink.h>
 #include <linux/sched.h>
+#include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <net/net_namespace.h>
 
@@ -25,6 +27,17 @@ union usbvnet_ctl_arg {
 	struct usbvnet_dhcp_stats dhcp_stats;
 	struct usbvnet_leases leases;
 };
+
+/* A request as the handlers see it. */
+struct usbvnet_ctl_call {
+	union usbvnet_ctl_arg arg;
+	u8 *blob;		/* a lease table in kernel memory, or NULL */
+};
+
+static u8 *usbvnet_ctl_blob(union usbvnet_ctl_arg *arg)
+{
+	return container_of(arg, struct usbvnet_ctl_call, arg)->blob;
+}
 
 /* Every request starts with the instance name; it must be NUL-terminated. */
 static struct usbvnet *usbvnet_ctl_instance(struct net *net, const char *ifname)
@@ -231,13 +244,13 @@ static int usbvnet_ctl_dhcp_stats(struct net *net, struct usbvnet *vn, union usb
 static int usbvnet_ctl_leases_export(struct net *net, struct usbvnet *vn,
 				     union usbvnet_ctl_arg *arg)
 {
-	return usbvnet_dhcp_export(vn, &arg->leases);
+	return usbvnet_dhcp_export(vn, &arg->leases, usbvnet_ctl_blob(arg));
 }
 
 static int usbvnet_ctl_leases_import(struct net *net, struct usbvnet *vn,
 				     union usbvnet_ctl_arg *arg)
 {
-	return usbvnet_dhcp_import(vn, &arg->leases);
+	return usbvnet_dhcp_import(vn, &arg->leases, usbvnet_ctl_blob(arg));
 }
 
 /* A caller built with fewer or more counters than this module has. */
@@ -256,7 +269,11 @@ struct usbvnet_ctl_op {
 	 * and fit() trims the answer to the caller's size. 0: exact size only. */
 	unsigned int min_size;
 	void (*fit)(union usbvnet_ctl_arg *arg, unsigned int size);
+	/* A lease table to move: USBVNET_CTL_BLOB_IN before, _OUT after RTNL. */
+	u8 blob;
 };
+
+enum { USBVNET_CTL_NO_BLOB, USBVNET_CTL_BLOB_IN, USBVNET_CTL_BLOB_OUT };
 
 static const struct usbvnet_ctl_op usbvnet_ctl_ops[] = {
 	{ USBVNET_IOC_INFO, false, usbvnet_ctl_info },
@@ -269,8 +286,10 @@ static const struct usbvnet_ctl_op usbvnet_ctl_ops[] = {
 	{ USBVNET_IOC_SET_DHCP, true, usbvnet_ctl_set_dhcp },
 	{ USBVNET_IOC_DHCP_STATS, false, usbvnet_ctl_dhcp_stats,
 	  offsetof(struct usbvnet_dhcp_stats, counters), usbvnet_ctl_dhcp_stats_fit },
-	{ USBVNET_IOC_LEASES_EXPORT, false, usbvnet_ctl_leases_export },
-	{ USBVNET_IOC_LEASES_IMPORT, true, usbvnet_ctl_leases_import },
+	{ USBVNET_IOC_LEASES_EXPORT, false, usbvnet_ctl_leases_export,
+	  .blob = USBVNET_CTL_BLOB_OUT },
+	{ USBVNET_IOC_LEASES_IMPORT, true, usbvnet_ctl_leases_import,
+	  .blob = USBVNET_CTL_BLOB_IN },
 };
 
 static long usbvnet_ctl_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
@@ -278,6 +297,7 @@ static long usbvnet_ctl_ioctl(struct file *file, unsigned int cmd, unsigned long
 	struct net *net = current->nsproxy->net_ns;
 	const struct usbvnet_ctl_op *op = NULL;
 	void __user *uarg = (void __user *)arg;
+	struct usbvnet_ctl_call *call;
 	union usbvnet_ctl_arg *buf;
 	unsigned int i, size, copy;
 	struct usbvnet *vn;
@@ -309,12 +329,18 @@ static long usbvnet_ctl_ioctl(struct file *file, unsigned int cmd, unsigned long
 
 	/* A bigger struct than ours: its tail is left as the caller had it. */
 	copy = min(size, _IOC_SIZE(op->cmd));
-	buf = kzalloc(sizeof(*buf), GFP_KERNEL);
-	if (!buf)
+	call = kzalloc(sizeof(*call), GFP_KERNEL);
+	if (!call)
 		return -ENOMEM;
+	buf = &call->arg;
 	if (copy_from_user(buf, uarg, copy)) {
 		err = -EFAULT;
 		goto out;
+	}
+	if (op->blob) {
+		err = usbvnet_dhcp_blob_get(&buf->leases, op->blob == USBVNET_CTL_BLOB_IN, &call->blob);
+		if (err)
+			goto out;
 	}
 	rtnl_lock();
 	/* Every request begins with its instance's name (checked at build time). */
@@ -323,12 +349,15 @@ static long usbvnet_ctl_ioctl(struct file *file, unsigned int cmd, unsigned long
 	rtnl_unlock();
 	if (!err && op->fit)
 		op->fit(buf, size);
+	if (!err && op->blob == USBVNET_CTL_BLOB_OUT)
+		err = usbvnet_dhcp_blob_put(&buf->leases, call->blob);
 	/* A too-small export buffer still learns the size it needs. */
 	if ((!err || (err == -ENOSPC && cmd == USBVNET_IOC_LEASES_EXPORT)) &&
 	    (_IOC_DIR(cmd) & _IOC_READ) && copy_to_user(uarg, buf, copy))
 		err = -EFAULT;
 out:
-	kfree(buf);
+	kvfree(call->blob);
+	kfree(call);
 	return err;
 }
 

@@ -372,53 +372,59 @@ void usbvnet_dhcp_get_stats(struct usbvnet *vn, struct usbvnet_dhcp_stats *st)
 	spin_unlock_bh(&vn->dhcp_lock);
 }
 
-int usbvnet_dhcp_export(struct usbvnet *vn, struct usbvnet_leases *ul)
+/*
+ * A lease table moves between user memory and a kernel buffer outside RTNL
+ * (a fault on a user page may block for as long as its owner likes), and
+ * between the buffer and the server under it. in: an import's table is
+ * copied in; else an export's buffer is only allocated.
+ */
+int usbvnet_dhcp_blob_get(const struct usbvnet_leases *ul, bool in, u8 **blob)
 {
-	u8 *buf;
-	int len, err = 0;
+	u32 size = in ? ul->len : UVN_DHCP_EXPORT_MAX;
 
-	if (ul->reserved0)
+	if (ul->reserved0 || (in && ul->len > UVN_DHCP_EXPORT_MAX))
 		return -EINVAL;
-	buf = kvmalloc(UVN_DHCP_EXPORT_MAX, GFP_KERNEL);
-	if (!buf)
+	*blob = kvmalloc(max_t(u32, size, 1), GFP_KERNEL);
+	if (!*blob)
 		return -ENOMEM;
-	spin_lock_bh(&vn->dhcp_lock);
-	len = uvn_dhcp_export(&vn->dhcp, buf, UVN_DHCP_EXPORT_MAX, usbvnet_dhcp_now());
-	spin_unlock_bh(&vn->dhcp_lock);
-	if (len < 0) {
-		err = usbvnet_errno(len);
-	} else if ((u32)len > ul->len) {
-		err = -ENOSPC;
-		ul->len = len;
-	} else if (copy_to_user(u64_to_user_ptr(ul->buf), buf, len)) {
-		err = -EFAULT;
-	} else {
-		ul->len = len;
-	}
-	kvfree(buf);
-	return err;
+	if (in && copy_from_user(*blob, u64_to_user_ptr(ul->buf), size))
+		return -EFAULT;		/* the caller frees *blob */
+	return 0;
 }
 
-int usbvnet_dhcp_import(struct usbvnet *vn, const struct usbvnet_leases *ul)
+/* An exported table (ul->len bytes) out to the caller's buffer. */
+int usbvnet_dhcp_blob_put(const struct usbvnet_leases *ul, const u8 *blob)
+{
+	return copy_to_user(u64_to_user_ptr(ul->buf), blob, ul->len) ? -EFAULT : 0;
+}
+
+/* Into blob (UVN_DHCP_EXPORT_MAX bytes); ul->len: its length, or the size needed. */
+int usbvnet_dhcp_export(struct usbvnet *vn, struct usbvnet_leases *ul, u8 *blob)
+{
+	int len;
+
+	spin_lock_bh(&vn->dhcp_lock);
+	len = uvn_dhcp_export(&vn->dhcp, blob, UVN_DHCP_EXPORT_MAX, usbvnet_dhcp_now());
+	spin_unlock_bh(&vn->dhcp_lock);
+	if (len < 0)
+		return usbvnet_errno(len);
+	if ((u32)len > ul->len) {
+		ul->len = len;
+		return -ENOSPC;
+	}
+	ul->len = len;
+	return 0;
+}
+
+int usbvnet_dhcp_import(struct usbvnet *vn, const struct usbvnet_leases *ul, const u8 *blob)
 {
 	const char *why = NULL;
-	u8 *buf;
 	int err;
 
-	if (ul->reserved0 || ul->len > UVN_DHCP_EXPORT_MAX)
-		return -EINVAL;
-	buf = kvmalloc(max_t(u32, ul->len, 1), GFP_KERNEL);
-	if (!buf)
-		return -ENOMEM;
-	if (copy_from_user(buf, u64_to_user_ptr(ul->buf), ul->len)) {
-		kvfree(buf);
-		return -EFAULT;
-	}
 	spin_lock_bh(&vn->dhcp_lock);
-	err = usbvnet_errno(uvn_dhcp_import(&vn->dhcp, buf, ul->len, usbvnet_dhcp_now(), &why));
+	err = usbvnet_errno(uvn_dhcp_import(&vn->dhcp, blob, ul->len, usbvnet_dhcp_now(), &why));
 	spin_unlock_bh(&vn->dhcp_lock);
 	if (err)
 		netdev_dbg(vn->dev, "lease table refused: %s\n", why);
-	kvfree(buf);
 	return err;
 }

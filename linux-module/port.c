@@ -118,11 +118,18 @@ netdev_tx_t usbvnet_port_xmit(struct usbvnet *vn, struct sk_buff *skb)
 	unsigned int len = skb->len;
 	struct uvn_verdict v;
 
+	/* skb->data is the Ethernet header; the MAC header offset may be unset
+	 * (packet sockets bypassing the qdisc, AF_XDP), as macvlan learned. */
+	if (unlikely(!pskb_may_pull(skb, ETH_HLEN))) {
+		usbvnet_count(vn->stats, tx_dropped);
+		kfree_skb(skb);
+		return NETDEV_TX_OK;
+	}
 	if (unlikely(usbvnet_dhcp_from_host(vn, skb))) {
 		usbvnet_count_tx(vn->stats, len);
 		return NETDEV_TX_OK;
 	}
-	uvn_forward_from_host(&vn->fdb, READ_ONCE(vn->active), eth_hdr(skb)->h_dest, &v);
+	uvn_forward_from_host(&vn->fdb, READ_ONCE(vn->active), skb_eth_hdr(skb)->h_dest, &v);
 	if (likely(usbvnet_flood(vn, skb, v.to_slots)))
 		usbvnet_count_tx(vn->stats, len);
 	else
@@ -259,6 +266,18 @@ static int usbvnet_check_lower(struct usbvnet *vn, struct net_device *lower,
 	return 0;
 }
 
+/* What frames of a slot taught: learned MACs, DHCP leases (they stay remembered). */
+static unsigned int usbvnet_slot_forget(struct usbvnet *vn, u32 slot)
+{
+	unsigned int forgotten;
+
+	spin_lock_bh(&vn->fdb_lock);
+	forgotten = uvn_fdb_forget_slot(&vn->fdb, slot);
+	spin_unlock_bh(&vn->fdb_lock);
+	usbvnet_dhcp_slot_gone(vn, slot);
+	return forgotten;
+}
+
 /* Attaches lower to slot (or the best free slot: UVN_ANY_SLOT); returns the slot. */
 int usbvnet_port_attach(struct usbvnet *vn, struct net_device *lower, u32 wanted,
 			struct netlink_ext_ack *extack)
@@ -308,6 +327,12 @@ int usbvnet_port_attach(struct usbvnet *vn, struct net_device *lower, u32 wanted
 		goto err_unlink;
 	/* A slave gets no addresses of its own (IPv6 addrconf skips it). */
 	lower->flags |= IFF_SLAVE;
+	/* udev names a new netdev after it registers, when auto-attach has
+	 * already opened it: a lower that is up may be renamed (as failover's). */
+	if (!(lower->priv_flags & IFF_LIVE_RENAME_OK)) {
+		lower->priv_flags |= IFF_LIVE_RENAME_OK;
+		port->live_rename = true;
+	}
 	if (!(lower->flags & IFF_UP)) {
 		err = dev_open(lower, extack);
 		if (err)
@@ -325,12 +350,17 @@ int usbvnet_port_attach(struct usbvnet *vn, struct net_device *lower, u32 wanted
 	return slot;
 
 err_unslave:
+	if (port->live_rename)
+		lower->priv_flags &= ~IFF_LIVE_RENAME_OK;
 	lower->flags &= ~IFF_SLAVE;
 	dev_set_promiscuity(lower, -1);
 err_unlink:
 	netdev_upper_dev_unlink(lower, vn->dev);
 err_unregister_handler:
 	netdev_rx_handler_unregister(lower);
+	/* Its frames flowed meanwhile: the next device in this slot must not
+	 * inherit their MACs or leases. */
+	usbvnet_slot_forget(vn, slot);
 err_release_slot:
 	uvn_slots_release(&vn->slots, slot);
 err_free_stats:
@@ -382,15 +412,14 @@ void usbvnet_port_detach(struct usbvnet_port *port)
 	netdev_rx_handler_unregister(lower);
 	netdev_upper_dev_unlink(lower, vn->dev);
 	lower->flags &= ~IFF_SLAVE;
+	if (port->live_rename)
+		lower->priv_flags &= ~IFF_LIVE_RENAME_OK;
 	dev_set_promiscuity(lower, -1);
 	if (port->opened && lower->reg_state == NETREG_REGISTERED && (lower->flags & IFF_UP))
 		dev_close(lower);
 
-	spin_lock_bh(&vn->fdb_lock);
-	forgotten = uvn_fdb_forget_slot(&vn->fdb, slot);
-	spin_unlock_bh(&vn->fdb_lock);
+	forgotten = usbvnet_slot_forget(vn, slot);
 	uvn_slots_release(&vn->slots, slot);
-	usbvnet_dhcp_slot_gone(vn, slot);
 	usbvnet_update_carrier(vn);
 	netdev_info(vn->dev, "slot %u: detached %s (%u MACs forgotten)\n",
 		    slot, lower->name, forgotten);

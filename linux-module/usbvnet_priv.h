@@ -57,6 +57,7 @@ struct usbvnet_port {
 	struct usbvnet_identity id;	/* read once at attach */
 	/* Saved at attach, restored at detach (as bonding does). */
 	bool opened;		/* we brought the lower up */
+	bool live_rename;	/* we set IFF_LIVE_RENAME_OK on it */
 	struct rcu_head rcu;
 };
 
@@ -108,8 +109,10 @@ void usbvnet_dhcp_set_mac(struct usbvnet *vn, const u8 *mac);
 int usbvnet_dhcp_get_config(struct usbvnet *vn, struct usbvnet_dhcp_config *uc);
 int usbvnet_dhcp_set_config(struct usbvnet *vn, const struct usbvnet_dhcp_config *uc);
 void usbvnet_dhcp_get_stats(struct usbvnet *vn, struct usbvnet_dhcp_stats *st);
-int usbvnet_dhcp_export(struct usbvnet *vn, struct usbvnet_leases *ul);
-int usbvnet_dhcp_import(struct usbvnet *vn, const struct usbvnet_leases *ul);
+int usbvnet_dhcp_blob_get(const struct usbvnet_leases *ul, bool in, u8 **blob);
+int usbvnet_dhcp_blob_put(const struct usbvnet_leases *ul, const u8 *blob);
+int usbvnet_dhcp_export(struct usbvnet *vn, struct usbvnet_leases *ul, u8 *blob);
+int usbvnet_dhcp_import(struct usbvnet *vn, const struct usbvnet_leases *ul, const u8 *blob);
 
 /* notifier.c */
 int usbvnet_notifier_init(void);

@@ -44,6 +44,11 @@ check "RNDIS device in slot 2" test "$(slot_of "$r1")" = 2
 check "slot 1 names its driver" test "$(slot 1 driver)" = cdc_ncm
 check "slot 2 names its serial" test "$(slot 2 serial)" = R1
 check "slots bitmask is 0b111" test "$(info slots_used)" = 7
+# udev names a netdev after it registers, when auto-attach has opened it.
+check "an attached netdev that is up can be renamed" ip link set dev "$e1" name uvren0
+check "its slot reports the new name" test "$(slot 0 lower)" = uvren0
+check "usbvnet0 links it by the new name" test -e /sys/class/net/usbvnet0/lower_uvren0
+check "and it can be renamed back" ip link set dev uvren0 name "$e1"
 for d in e1:10 n1:11 r1:12; do
 	check_wait "host pings ${d%%:*} over usbvnet0" 10 ping -c 1 -W 1 192.168.77.${d#*:}
 done

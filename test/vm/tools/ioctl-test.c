@@ -529,6 +529,12 @@ static int bad_requests(const char *lower, const char *free_if)
 		ul.len = 4;
 		expect_errno("a too-small export buffer is ENOSPC", USBVNET_IOC_LEASES_EXPORT, &ul, ENOSPC);
 		result(ul.len >= 16, "and says the size it needs", 0);
+		/* The table moves outside RTNL; a bad buffer is only the caller's fault. */
+		ul.buf = 16;
+		ul.len = USBVNET_LEASES_MAX_V2;
+		expect_errno("an export to a bad buffer is EFAULT", USBVNET_IOC_LEASES_EXPORT, &ul, EFAULT);
+		ul.len = 64;
+		expect_errno("an import from a bad buffer is EFAULT", USBVNET_IOC_LEASES_IMPORT, &ul, EFAULT);
 	}
 	dhcp_stats_sizes();
 
