@@ -8,7 +8,7 @@
  */
 import type {UsbvnetDevice} from '../driver/device.js'
 import {DriverError} from '../driver/errors.js'
-import type {ConfigStruct, DhcpConfigStruct} from '../driver/structs.js'
+import {encodeConfig, encodeDhcpConfig, type ConfigStruct, type DhcpConfigStruct} from '../driver/structs.js'
 import {ExitCode, UsbvnetError} from '../errors.js'
 import {log} from '../log.js'
 import {instanceLabel} from '../names.js'
@@ -74,7 +74,23 @@ export function planConfig(device: UsbvnetDevice, instance: string, file: Usbvne
 			throw new SchemaValidationError(`${source} (over the driver's current DHCP settings)`, issues)
 		}
 	}
+	checkEncodable(desired, instance, source)
 	return {instance: instanceLabel(instance), source, current, desired, changes: diffInstanceConfigs(current, desired), before}
+}
+
+/**
+ * Encodes both requests once, so that a value the schema let through but
+ * the driver's structs cannot hold is refused before anything is sent,
+ * rather than between SET_CONFIG and SET_DHCP.
+ */
+function checkEncodable(desired: InstanceConfig, instance: string, source: string): void {
+	try {
+		encodeConfig(configToStruct(desired, instance))
+		encodeDhcpConfig(dhcpToStruct(desired.dhcp, instance))
+	} catch (error) {
+		if (error instanceof RangeError) throw new SchemaValidationError(source, [{path: '$', message: error.message}])
+		throw error
+	}
 }
 
 /** The rollback itself failed: the driver holds part of the new configuration. */

@@ -144,4 +144,15 @@ describe('config apply across SET_CONFIG and SET_DHCP', () => {
 		)
 		assert.deepEqual(fake.calls, [])
 	})
+
+	it('a value the structs cannot hold is refused before any request', () => {
+		// The schema refuses it in a file; a caller may build the object itself.
+		const fake = new FakeDevice()
+		const file = {mode: 'private' as const, dhcp: {reservations: [{ip: '100.127.254.200', serial: 'PRN\u0000-1'}]}}
+		assert.throws(
+			() => planConfig(asDevice(fake), '', file, 'f.json'),
+			(error: unknown) => error instanceof SchemaValidationError && /\$: serial number contains a NUL byte/.test(error.message),
+		)
+		assert.deepEqual(fake.calls, [])
+	})
 })

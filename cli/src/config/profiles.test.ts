@@ -144,6 +144,24 @@ describe('managed profiles: a local file under them', () => {
 			'~ $.mac',
 		])
 	})
+
+	it('a DHCP lock: reservation MACs in any case, the pool changed as a whole', () => {
+		const dhcp = layer(
+			profile('/m/20-dhcp.json', {dhcp: {pool: {start: '100.127.254.10', end: '100.127.254.20'}, reservations: [{ip: '100.127.254.9', mac: '02:AA:BB:CC:DD:EE'}]}}),
+		)
+		const driver = {dhcp: {pool: {start: '100.127.254.10', end: '100.127.254.20'}, reservations: [{ip: '100.127.254.9', mac: '02:aa:bb:cc:dd:ee'}]}}
+		assert.deepEqual(
+			reportLocks(dhcp, driver).map((lock) => [lock.path, lock.inEffect]),
+			[
+				['$.dhcp.pool.start', true],
+				['$.dhcp.pool.end', true],
+				['$.dhcp.reservations', true],
+			],
+		)
+		// What `config show` printed, applied again: no violation.
+		assert.doesNotThrow(() => effectiveConfig(driver, 'local.json', dhcp))
+		assert.deepEqual(markLockedLines(['~ $.dhcp.pool'], ['$.dhcp.pool'], dhcp), ['~ $.dhcp.pool  (managed: /m/20-dhcp.json)'])
+	})
 })
 
 describe('managed profiles: the directory', () => {

@@ -128,9 +128,13 @@ function stableJson(value: unknown): string {
 /**
  * The spelling the driver gives back, for the settings that have several
  * (convert.ts normalizes complete configurations the same way): MAC and USB
- * IDs in lower case, drivers as a set. Other settings compare as written.
+ * IDs in lower case (reservations' MACs too), drivers as a set. Other
+ * settings compare as written.
  */
 function canonical(keys: readonly string[], value: unknown): unknown {
+	if (keys.length === 2 && keys[0] === 'dhcp' && keys[1] === 'reservations' && Array.isArray(value)) {
+		return value.map((r: unknown) => (isObject(r) && typeof r['mac'] === 'string' ? {...r, mac: r['mac'].toLowerCase()} : r))
+	}
 	if (keys.length !== 1) return value
 	switch (keys[0]) {
 		case 'mac':
@@ -298,9 +302,15 @@ export function reportLocks(layer: ManagedLayer, driverConfig: unknown): LockRep
 	}))
 }
 
-/** The lock covering a diff path ($.rules[2] is under the lock $.rules), if any. */
+const within = (path: string, outer: string): boolean => path === outer || path.startsWith(`${outer}.`) || path.startsWith(`${outer}[`)
+
+/**
+ * The lock covering a diff path, if any: $.rules[2] is under the lock
+ * $.rules, and a change of $.dhcp.pool as a whole takes in the lock
+ * $.dhcp.pool.start.
+ */
 export function lockCovering(path: string, layer: ManagedLayer): Lock | undefined {
-	return layer.locks.find((lock) => path === lock.path || path.startsWith(`${lock.path}.`) || path.startsWith(`${lock.path}[`))
+	return layer.locks.find((lock) => within(path, lock.path) || within(lock.path, path))
 }
 
 /** Diff lines, each change a profile makes marked with the profile's file. */

@@ -226,12 +226,13 @@ describe('DHCP settings: refused, with an exact message', () => {
 	})
 
 	it('bad reservation values', () => {
-		assert.deepEqual(issuesOf({dhcp: {reservations: [{ip: '10.0.0.5', mac: '01:00:5e:00:00:01'}, {ip: '10.0.0.6', serial: ''}, {ip: '10.0.0.7', slot: 32}, {ip: '10.0.0.8', sreial: 'X'}]}}), [
+		assert.deepEqual(issuesOf({dhcp: {reservations: [{ip: '10.0.0.5', mac: '01:00:5e:00:00:01'}, {ip: '10.0.0.6', serial: ''}, {ip: '10.0.0.7', slot: 32}, {ip: '10.0.0.8', sreial: 'X'}, {ip: '10.0.0.9', serial: 'PRN\u0000-1'}]}}), [
 			{path: '$.dhcp.reservations[0].mac', message: 'expected a unicast MAC address "xx:xx:xx:xx:xx:xx" in hex, e.g. "02:00:5e:10:00:01", got the multicast address "01:00:5e:00:00:01" (the first octet must be even)'},
 			{path: '$.dhcp.reservations[1].serial', message: 'expected a non-empty string'},
 			{path: '$.dhcp.reservations[2].slot', message: 'expected an integer from 0 to 31, got the number 32'},
 			{path: '$.dhcp.reservations[3]', message: 'a reservation names its client by exactly one of "mac", "serial" or "slot", got none'},
 			{path: '$.dhcp.reservations[3].sreial', message: 'unknown key "sreial"; did you mean "serial"?', suggestion: 'serial'},
+			{path: '$.dhcp.reservations[4].serial', message: 'expected a USB serial number without NUL characters (the driver stores it NUL-terminated)'},
 		])
 	})
 

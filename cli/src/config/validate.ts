@@ -139,6 +139,9 @@ function patternMessage(error: ErrorObject, data: unknown): string | undefined {
 	if (error.instancePath.startsWith('/dhcp/') && key === 'subnet') {
 		return `expected a subnet "a.b.c.d/N" with a prefix length from 8 to 30, e.g. "100.127.254.0/24", got ${describeValue(data)}`
 	}
+	if (error.instancePath.startsWith('/dhcp/reservations/') && key === 'serial') {
+		return 'expected a USB serial number without NUL characters (the driver stores it NUL-terminated)'
+	}
 	if (error.instancePath.startsWith('/dhcp/') && key === 'domain') {
 		return `expected a domain name of letters, digits, "-" and ".", starting with a letter or digit, got ${describeValue(data)}`
 	}

@@ -26,7 +26,8 @@ driver's current ones), then the changes are shown and committed with two
 requests, the base settings and then the DHCP settings. The driver takes each
 entirely or not at all, and if it refuses the DHCP settings the base settings
 are put back as they were: a refused configuration changes nothing.
-Keys the file leaves out keep their current value. The managed profiles
+Keys the file leaves out keep their current value; a list the file gives
+(rules, drivers, dns, reservations) replaces the whole list. The managed profiles
 (--managed-dir) are layered over the file and lock what they set: a file
 changing a locked setting is refused, naming the setting and the profile.
 Needs root (CAP_NET_ADMIN) unless --dry-run. Exit codes: 3 invalid file or
@@ -39,7 +40,7 @@ profile, conflicting profiles, or a locked setting changed (nothing applied),
 		{description: 'From an installer, with a machine-readable result:', command: '<%= config.bin %> <%= command.id %> /etc/usbvnet/config.json --json'},
 		{description: 'With the managed profiles of another directory:', command: '<%= config.bin %> <%= command.id %> new.json --managed-dir ./managed.d'},
 		{
-			description: 'Reserve an address for the device with serial PRINTER-0042:',
+			description: 'Make the reservations exactly one, for the device with serial PRINTER-0042 (others are removed):',
 			command: `echo '{"dhcp": {"reservations": [{"ip": "100.127.254.200", "serial": "PRINTER-0042"}]}}' | <%= config.bin %> <%= command.id %> -`,
 		},
 	]
