@@ -86,6 +86,8 @@ static void usbvnet_dev_uninit(struct net_device *dev)
 
 	ASSERT_RTNL();
 	usbvnet_port_detach_all(vn);
+	/* No slot can defer a reply any more: drop those still waiting. */
+	usbvnet_dhcp_drop_deferred(vn);
 	list_del(&vn->list);
 	cancel_delayed_work_sync(&vn->fdb_gc);
 }
@@ -110,6 +112,26 @@ static int usbvnet_set_mac_address(struct net_device *dev, void *addr)
 	return 0;
 }
 
+/* "ip link set LOWER master usbvnet0", as for a bridge or a bond: any free slot. */
+static int usbvnet_add_slave(struct net_device *dev, struct net_device *lower,
+			     struct netlink_ext_ack *extack)
+{
+	int slot = usbvnet_port_attach(netdev_priv(dev), lower, UVN_ANY_SLOT, extack);
+
+	return slot < 0 ? slot : 0;
+}
+
+/* "ip link set LOWER nomaster". */
+static int usbvnet_del_slave(struct net_device *dev, struct net_device *lower)
+{
+	struct usbvnet_port *port = usbvnet_port_of(lower);
+
+	if (!port || port->vn != netdev_priv(dev))
+		return -EINVAL;
+	usbvnet_port_detach(port);
+	return 0;
+}
+
 static const struct net_device_ops usbvnet_netdev_ops = {
 	.ndo_init		= usbvnet_dev_init,
 	.ndo_uninit		= usbvnet_dev_uninit,
@@ -119,6 +141,8 @@ static const struct net_device_ops usbvnet_netdev_ops = {
 	.ndo_get_stats64	= usbvnet_get_stats64,
 	.ndo_set_mac_address	= usbvnet_set_mac_address,
 	.ndo_validate_addr	= eth_validate_addr,
+	.ndo_add_slave		= usbvnet_add_slave,
+	.ndo_del_slave		= usbvnet_del_slave,
 };
 
 #define USBVNET_FEATURES (NETIF_F_SG | NETIF_F_HW_CSUM | NETIF_F_HIGHDMA | \

@@ -98,23 +98,27 @@ static struct sk_buff *usbvnet_dhcp_answer(struct usbvnet *vn, struct sk_buff *s
  * dev_queue_xmit would drop the reply there, and the client would only
  * retransmit after its own timeout (seconds). So the reply waits, checked
  * every USBVNET_DHCP_DEFER_MS, for at most USBVNET_DHCP_DEFER_TRIES tries.
- * Each holds its lower; the module's exit cancels what is left.
+ * Each holds its lower; its instance's end, or the module's, cancels what
+ * is left. Budgets per instance and per lower: a device (or a namespace's
+ * own instance) that never gets carrier cannot keep another's replies
+ * from waiting.
  */
 #define USBVNET_DHCP_DEFER_MS		5
 #define USBVNET_DHCP_DEFER_TRIES	400	/* 2 s */
-#define USBVNET_DHCP_DEFER_MAX		64	/* replies waiting at once, all instances */
+#define USBVNET_DHCP_DEFER_MAX		64	/* replies waiting at once, per instance */
+#define USBVNET_DHCP_DEFER_PER_LOWER	4	/* a client's first DISCOVERs */
 
 struct usbvnet_dhcp_deferred {
 	struct timer_list timer;
 	struct list_head list;		/* on deferred_list; empty once taken off */
 	struct sk_buff *skb;		/* skb->dev: the lower, held */
+	struct usbvnet *vn;		/* outlives the entry: its uninit drops it */
 	netdevice_tracker tracker;
 	unsigned int tries;
 };
 
 static LIST_HEAD(deferred_list);
-static DEFINE_SPINLOCK(deferred_lock);
-static unsigned int deferred_count;
+static DEFINE_SPINLOCK(deferred_lock);	/* the list and every vn->dhcp_deferred */
 
 static bool usbvnet_dhcp_can_send(const struct net_device *lower)
 {
@@ -144,7 +148,7 @@ static void usbvnet_dhcp_retry(struct timer_list *t)
 		return;
 	}
 	list_del_init(&d->list);
-	deferred_count--;
+	d->vn->dhcp_deferred--;
 	spin_unlock_bh(&deferred_lock);
 
 	if (send)
@@ -156,21 +160,26 @@ static void usbvnet_dhcp_retry(struct timer_list *t)
 }
 
 /* Takes reply (reply->dev set) to send later; false if it cannot wait. */
-static bool usbvnet_dhcp_defer(struct sk_buff *reply)
+static bool usbvnet_dhcp_defer(struct usbvnet *vn, struct sk_buff *reply)
 {
-	struct usbvnet_dhcp_deferred *d = kzalloc(sizeof(*d), GFP_ATOMIC);
+	struct usbvnet_dhcp_deferred *d = kzalloc(sizeof(*d), GFP_ATOMIC), *other;
+	unsigned int same_lower = 0;
 
 	if (!d)
 		return false;
 	d->skb = reply;
+	d->vn = vn;
 	timer_setup(&d->timer, usbvnet_dhcp_retry, 0);
 	spin_lock_bh(&deferred_lock);
-	if (deferred_count >= USBVNET_DHCP_DEFER_MAX) {
+	list_for_each_entry(other, &deferred_list, list)
+		same_lower += other->skb->dev == reply->dev;
+	if (vn->dhcp_deferred >= USBVNET_DHCP_DEFER_MAX ||
+	    same_lower >= USBVNET_DHCP_DEFER_PER_LOWER) {
 		spin_unlock_bh(&deferred_lock);
 		kfree(d);
 		return false;
 	}
-	deferred_count++;
+	vn->dhcp_deferred++;
 	netdev_hold(reply->dev, &d->tracker, GFP_ATOMIC);
 	list_add_tail(&d->list, &deferred_list);
 	mod_timer(&d->timer, jiffies + msecs_to_jiffies(USBVNET_DHCP_DEFER_MS));
@@ -178,17 +187,23 @@ static bool usbvnet_dhcp_defer(struct sk_buff *reply)
 	return true;
 }
 
-/* Module exit: drops the replies still waiting. */
-void usbvnet_dhcp_uninit(void)
+/* An instance's end (vn), or the module's (NULL): drops the replies still waiting. */
+void usbvnet_dhcp_drop_deferred(struct usbvnet *vn)
 {
-	struct usbvnet_dhcp_deferred *d;
+	struct usbvnet_dhcp_deferred *d, *it;
 
 	for (;;) {
+		d = NULL;
 		spin_lock_bh(&deferred_lock);
-		d = list_first_entry_or_null(&deferred_list, struct usbvnet_dhcp_deferred, list);
+		list_for_each_entry(it, &deferred_list, list) {
+			if (!vn || it->vn == vn) {
+				d = it;
+				break;
+			}
+		}
 		if (d) {
 			list_del_init(&d->list);
-			deferred_count--;
+			d->vn->dhcp_deferred--;
 		}
 		spin_unlock_bh(&deferred_lock);
 		if (!d)
@@ -219,7 +234,7 @@ bool usbvnet_dhcp_from_slot(struct usbvnet *vn, struct usbvnet_port *port, struc
 		return true;
 	len = reply->len;
 	reply->dev = port->lower;
-	if (unlikely(!usbvnet_dhcp_can_send(port->lower)) && usbvnet_dhcp_defer(reply))
+	if (unlikely(!usbvnet_dhcp_can_send(port->lower)) && usbvnet_dhcp_defer(vn, reply))
 		return true;
 	if (dev_queue_xmit(reply) == NET_XMIT_SUCCESS)
 		usbvnet_count_tx(port->stats, len);

@@ -28,7 +28,7 @@ static int __init usbvnet_init(void)
 
 err_notifier:
 	usbvnet_notifier_uninit();
-	usbvnet_dhcp_uninit();
+	usbvnet_dhcp_drop_deferred(NULL);
 err_device:
 	usbvnet_device_uninit();
 	rcu_barrier();
@@ -41,7 +41,7 @@ static void __exit usbvnet_exit(void)
 	/* Unregistering replays NETDEV_UNREGISTER: every slot is detached. */
 	usbvnet_notifier_uninit();
 	/* DHCP replies still waiting for a lower hold it: drop them. */
-	usbvnet_dhcp_uninit();
+	usbvnet_dhcp_drop_deferred(NULL);
 	usbvnet_device_uninit();
 	/* Ports are freed by call_rcu: let those run before the code goes. */
 	rcu_barrier();

@@ -74,6 +74,7 @@ struct usbvnet {
 	u32 active;				/* slots with a port; data path reads it */
 	bool dhcp_on;				/* data path reads it; under dhcp_lock */
 	spinlock_t dhcp_lock;			/* every call into the DHCP core */
+	unsigned int dhcp_deferred;		/* replies waiting for a lower; dhcp.c's lock */
 	struct uvn_dhcp_server dhcp;
 	struct usbvnet_pcpu_stats __percpu *stats;
 	atomic64_t refused_full;
@@ -101,7 +102,7 @@ netdev_tx_t usbvnet_port_xmit(struct usbvnet *vn, struct sk_buff *skb);
 
 /* dhcp.c */
 void usbvnet_dhcp_setup(struct usbvnet *vn, bool enabled);
-void usbvnet_dhcp_uninit(void);
+void usbvnet_dhcp_drop_deferred(struct usbvnet *vn);
 bool usbvnet_dhcp_from_slot(struct usbvnet *vn, struct usbvnet_port *port, struct sk_buff *skb);
 bool usbvnet_dhcp_from_host(struct usbvnet *vn, struct sk_buff *skb);
 void usbvnet_dhcp_slot_gone(struct usbvnet *vn, u32 slot);
