@@ -21,7 +21,12 @@
 # The device's DHCP client (BENCH_DEVICE):
 #   dhcpcd    (default) dhcpcd, the client of device OSes such as Raspberry
 #             Pi OS, running from before the plug: it waits for carrier
-#             itself and sends its DISCOVER the moment carrier comes.
+#             itself and sends its DISCOVER the moment carrier comes. It
+#             asks for Rapid Commit (RFC 4039) as its shipped dhcpcd.conf
+#             does (BENCH_RAPID_COMMIT=0: not): a server that allows it
+#             ACKs the DISCOVER at once. The in-driver server does by
+#             default; dnsmasq only with --dhcp-rapid-commit, which
+#             BENCH_DNSMASQ_ARGS can add to both dnsmasq ways.
 #   exec      busybox udhcpc started the moment the link has carrier
 #             (polled every 20 ms from before the plug); under TCG its exec
 #             and its deconfig script cost ~0.9 s, the same for every way.
@@ -47,6 +52,8 @@ ROUNDS=${BENCH_ROUNDS:-3}
 RETRY=${BENCH_DHCP_RETRY:-1}
 DEVICE=${BENCH_DEVICE:-dhcpcd}
 HOST=${BENCH_HOST:-watcher}
+RAPID=${BENCH_RAPID_COMMIT:-1}
+read -r -a DNSMASQ_ARGS <<<"${BENCH_DNSMASQ_ARGS:-}"
 NET=100.127.254
 work=/tmp/bench-cable
 mkdir -p "$work"
@@ -98,7 +105,7 @@ fi
 # The device side, run in dev-e1 before the plug: waits for carrier, then
 # starts or wakes udhcpc; every line it prints is stamped with the time it came.
 cat >"$work/device.sh" <<'EOF'
-dif=$1 out=$2 retry=$3 mode=$4
+dif=$1 out=$2 retry=$3 mode=$4 rapid=$5
 f=$(mktemp -u /tmp/.cable.XXXXXX)
 mkfifo "$f"
 exec {z}<>"$f"
@@ -124,6 +131,7 @@ wait_carrier() { # polls every 20 ms, then stamps it
 # round it is a new device (no INIT-REBOOT).
 if [ "$mode" = dhcpcd ]; then
 	printf '%s\n' ipv4only noarp nodelay noipv4ll 'option interface_mtu' >"$out.conf"
+	[ "$rapid" != 1 ] || echo 'option rapid_commit' >>"$out.conf"
 	unshare -m sh -c 'mount -t tmpfs tmpfs /var/lib/dhcpcd && exec dhcpcd -B -1 -d -t 40 -f "$1" -c /bin/true "$2"' \
 		sh "$out.conf" "$dif" 2>&1 | while IFS= read -r l; do echo "$EPOCHREALTIME $l" >>"$out"; done &
 	until grep -q 'waiting for carrier' "$out"; do read -r -t 0.05 -u "$z"; done
@@ -196,7 +204,7 @@ setup() { # WAY OUT
 		dnsmasq --keep-in-foreground --conf-file=/dev/null --user=root --port=0 \
 			--no-resolv --no-hosts --except-interface=lo \
 			--dhcp-range=$NET.10,$NET.249,255.255.255.0,1h \
-			${noping:+"$noping"} \
+			${noping:+"$noping"} "${DNSMASQ_ARGS[@]}" \
 			--dhcp-leasefile="$work/dnsmasq.leases" --pid-file="$work/dnsmasq.pid" \
 			--log-facility=- >"$work/dnsmasq.$1.log" 2>&1 &
 		pids+=($!)
@@ -238,7 +246,7 @@ measure() { # WAY ROUND
 	local way=$1 out=$work/cable.$1.$2 t0 t_carrier t_lease t_host t_disc discovers line
 	: >"$out"
 	setup "$way" "$out" || return 1
-	ip netns exec dev-e1 bash "$work/device.sh" "$dif" "$out" "$RETRY" "$DEVICE" &
+	ip netns exec dev-e1 bash "$work/device.sh" "$dif" "$out" "$RETRY" "$DEVICE" "$RAPID" &
 	pids+=($!)
 	wait_for 10 grep -q '^waiting' "$out"
 	nap 0.2
@@ -275,6 +283,7 @@ measure() { # WAY ROUND
 	teardown "$way"
 }
 
+echo "device client $DEVICE${RAPID:+, rapid commit $RAPID}, host side $HOST, dnsmasq extra args: ${DNSMASQ_ARGS[*]:-none}"
 printf 'way\tround\tlease_s\tcarrier_s\thost_up_s\tdiscover1_s\texchange_s\tdiscovers\n'
 for round in $(seq 1 "$ROUNDS"); do
 	for way in usbvnet dnsmasq-noping dnsmasq; do
