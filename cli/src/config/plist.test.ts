@@ -4,7 +4,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {SchemaValidationError} from './errors.js'
-import {PlistData, PlistDate, PlistError, parseBinaryPlist, parsePlistFile, parseXmlPlist, plistToJson} from './plist.js'
+import {PlistData, PlistDate, PlistError, parseBinaryPlist, parsePlistFile, parseXmlPlist, plistToJson, type PlistValue} from './plist.js'
 import {importProfile, payloadFromPlist, profileFileName} from './profile-import.js'
 import {ProfileConflictError} from './profiles.js'
 
@@ -165,6 +165,29 @@ describe('XML plist parser', () => {
 	})
 })
 
+/** A bplist00 file of the given encoded objects (1-byte references, 2-byte offsets), object 0 on top. */
+function bplist(objects: number[][]): Buffer {
+	const body: number[] = [...Buffer.from('bplist00', 'latin1')]
+	const offsets = objects.map((object) => {
+		const at = body.length
+		body.push(...object)
+		return at
+	})
+	const table = Buffer.alloc(offsets.length * 2)
+	offsets.forEach((offset, i) => table.writeUInt16BE(offset, i * 2))
+	const trailer = Buffer.alloc(32)
+	trailer[6] = 2
+	trailer[7] = 1
+	trailer.writeBigUInt64BE(BigInt(objects.length), 8)
+	trailer.writeBigUInt64BE(0n, 16)
+	trailer.writeBigUInt64BE(BigInt(body.length), 24)
+	return Buffer.concat([Buffer.from(body), table, trailer])
+}
+
+/** `levels` arrays, each holding two references to the next, over a true: 2^(levels+1) - 1 objects expanded. */
+const doubling = (levels: number): Buffer =>
+	bplist([...Array.from({length: levels}, (_, i) => [0xa2, i + 1, i + 1]), [0x09]])
+
 describe('binary plist parser', () => {
 	it('reads a profile made by plistlib', () => {
 		const value = parseBinaryPlist(BINARY_PROFILE, 'b.plist') as Record<string, unknown>
@@ -188,6 +211,48 @@ describe('binary plist parser', () => {
 		const corrupt = Buffer.from(BINARY_PROFILE)
 		corrupt.writeBigUInt64BE(1000n, corrupt.length - 16) // top object out of range
 		assert.throws(() => parsePlistFile(corrupt, 'b.plist'), /the offset table lies outside the file/)
+	})
+
+	it('reads an object referenced twice (as writers share equal values) once, as the same value', () => {
+		// {"a": ["x"], "b": ["x"]}, both values one array object.
+		const shared = bplist([[0xd2, 1, 2, 3, 3], [0x51, 0x61], [0x51, 0x62], [0xa1, 4], [0x51, 0x78]])
+		const value = parseBinaryPlist(shared, 'b.plist') as Record<string, PlistValue>
+		assert.deepEqual(value, {a: ['x'], b: ['x']})
+		assert.deepEqual(plistToJson(value, 'b.plist', ''), {a: ['x'], b: ['x']})
+		// 65535 objects once expanded: within the limit.
+		const wide = parseBinaryPlist(doubling(15), 'b.plist')
+		assert.equal(JSON.stringify(plistToJson(wide, 'b.plist', '')).split('true').length - 1, 2 ** 15)
+	})
+
+	it('refuses shared references that expand beyond 100000 objects, fast (a 60-level DAG is 2^61)', () => {
+		for (const levels of [16, 60]) {
+			const started = Date.now()
+			const file = doubling(levels)
+			assert.equal(
+				failure(PlistError, () => parsePlistFile(file, 'b.plist')),
+				'b.plist: invalid binary plist: more than 100000 objects (each reference to a shared object counts)',
+			)
+			assert.ok(Date.now() - started < 2000, `${levels} levels took ${Date.now() - started} ms`)
+		}
+		assert.ok(doubling(60).length < 400)
+	})
+
+	it('keeps the depth limit for an object parsed shallow and referenced again deep', () => {
+		// A chain of 99 arrays over a true, its lower half read first (50 levels
+		// under the top, within the limit), then again under the upper half: 101.
+		const chain = Array.from({length: 100}, (_, i) => [0xa1, i + 2])
+		chain[99] = [0x09]
+		const file = bplist([[0xa2, 51, 1], ...chain])
+		assert.equal(failure(PlistError, () => parseBinaryPlist(file, 'b.plist')), 'b.plist: invalid binary plist: objects nest in a cycle or too deep')
+	})
+
+	it('still refuses cycles, and arrays or dicts longer than the file', () => {
+		assert.equal(failure(PlistError, () => parseBinaryPlist(bplist([[0xa1, 1], [0xa1, 0]]), 'b.plist')), 'b.plist: invalid binary plist: objects nest in a cycle or too deep')
+		assert.equal(failure(PlistError, () => parseBinaryPlist(bplist([[0xa1, 0]]), 'b.plist')), 'b.plist: invalid binary plist: objects nest in a cycle or too deep')
+		// An array of 2^32 items (its length an 8-byte integer), which no file this small holds.
+		const huge = bplist([[0xaf, 0x13, 0, 0, 0, 1, 0, 0, 0, 0, 1]])
+		assert.equal(failure(PlistError, () => parseBinaryPlist(huge, 'b.plist')), 'b.plist: invalid binary plist: an array runs past the offset table')
+		assert.equal(failure(PlistError, () => parseBinaryPlist(bplist([[0xdf, 0x10, 0xff]]), 'b.plist')), 'b.plist: invalid binary plist: a dict runs past the offset table')
 	})
 })
 

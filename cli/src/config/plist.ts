@@ -41,6 +41,8 @@ interface XmlElement {
 const ENTITIES: Record<string, string> = {lt: '<', gt: '>', amp: '&', quot: '"', apos: "'"}
 const NAME = /[A-Za-z_:][-A-Za-z0-9_:.]*/y
 const MAX_DEPTH = 64
+/** Objects a binary plist may expand to: far more than any profile holds, few enough to convert at once. */
+const MAX_OBJECTS = 100_000
 
 class XmlReader {
 	private at = 0
@@ -318,13 +320,39 @@ export function parseBinaryPlist(bytes: Uint8Array, source: string): PlistValue 
 		if (offset < 8 || offset >= tableAt) fail(`object ${ref} lies outside the object area`)
 		return offset
 	}
+	// Writers store a value used twice once and refer to it twice, so objects
+	// form a DAG: each is parsed once (then the same JS value wherever it is
+	// referenced) but counted once per reference, as plistToJson copies it to
+	// each place. A few dozen levels of arrays holding two references to the
+	// next would otherwise expand to 2^levels objects: a hang, then no memory.
+	// Its height keeps the depth limit where it is referenced again, deeper.
+	const parsed = new Map<number, {value: PlistValue; size: number; height: number}>()
 	const visiting = new Set<number>()
+	const tooDeep = 'objects nest in a cycle or too deep'
 
-	const object = (ref: number): PlistValue => {
-		if (visiting.has(ref) || visiting.size > MAX_DEPTH) fail('objects nest in a cycle or too deep')
+	/** Object `ref`: its value, how many objects it expands to and how many levels, itself included. */
+	const object = (ref: number): {value: PlistValue; size: number; height: number} => {
+		const known = parsed.get(ref)
+		if (known) {
+			if (visiting.size + known.height - 1 > MAX_DEPTH) fail(tooDeep)
+			return known
+		}
+		if (visiting.has(ref) || visiting.size > MAX_DEPTH) fail(tooDeep)
 		visiting.add(ref)
 		try {
-			return read(offsetOf(ref))
+			let size = 1
+			let height = 1
+			const child = (childRef: number): PlistValue => {
+				const item = object(childRef)
+				size += item.size
+				height = Math.max(height, item.height + 1)
+				if (size > MAX_OBJECTS) fail(`more than ${MAX_OBJECTS} objects (each reference to a shared object counts)`)
+				return item.value
+			}
+			const value = read(offsetOf(ref), child)
+			const result = {value, size, height}
+			parsed.set(ref, result)
+			return result
 		} finally {
 			visiting.delete(ref)
 		}
@@ -340,7 +368,7 @@ export function parseBinaryPlist(bytes: Uint8Array, source: string): PlistValue 
 		return {length: uint(at + 2, size), start: at + 2 + size}
 	}
 
-	const read = (at: number): PlistValue => {
+	const read = (at: number, child: (ref: number) => PlistValue): PlistValue => {
 		const marker = data[at] as number
 		const type = marker >> 4
 		const info = marker & 0x0f
@@ -383,16 +411,18 @@ export function parseBinaryPlist(bytes: Uint8Array, source: string): PlistValue 
 			}
 			case 0xa: {
 				const {length: items, start} = length(at)
-				return Array.from({length: items}, (_, i) => object(uint(start + i * refSize, refSize)))
+				if (start + items * refSize > trailer) fail('an array runs past the offset table')
+				return Array.from({length: items}, (_, i) => child(uint(start + i * refSize, refSize)))
 			}
 			case 0xd: {
 				const {length: entries, start} = length(at)
+				if (start + entries * 2 * refSize > trailer) fail('a dict runs past the offset table')
 				const dict: {[key: string]: PlistValue} = {}
 				for (let i = 0; i < entries; i++) {
-					const key = object(uint(start + i * refSize, refSize))
+					const key = child(uint(start + i * refSize, refSize))
 					if (typeof key !== 'string') fail('a dict key is not a string')
 					if (Object.hasOwn(dict, key as string)) fail(`key ${JSON.stringify(key)} appears twice in a dict`)
-					setOwn(dict, key as string, object(uint(start + (entries + i) * refSize, refSize)))
+					setOwn(dict, key as string, child(uint(start + (entries + i) * refSize, refSize)))
 				}
 				return dict
 			}
@@ -400,7 +430,7 @@ export function parseBinaryPlist(bytes: Uint8Array, source: string): PlistValue 
 				return fail(`object type 0x${marker.toString(16)} (UID, set or unknown) is not supported`)
 		}
 	}
-	return object(top)
+	return object(top).value
 }
 
 // ---- files ------------------------------------------------------------------
