@@ -31,7 +31,7 @@ export const managedDirFlag = Flags.string({
 	helpValue: 'DIR',
 })
 
-interface JsonError {
+export interface JsonError {
 	code: string
 	message: string
 	exitCode: number
@@ -74,12 +74,28 @@ export abstract class UsbvnetCommand<T extends typeof Command> extends Command {
 	}
 }
 
-function describeFailure(error: Error): JsonError {
-	if (error instanceof UsbvnetError) return error.toJSON() as JsonError
+const HELP_HINT = '\nSee more help with --help'
+const FLAG_PARSE = /^Parsing --(\S+) \n\t([\s\S]*)$/
+
+/**
+ * The reason alone: oclif rewrites what a flag's parse() throws (our
+ * UsageError too) to "Parsing --NAME \n\tREASON\nSee more help with --help"
+ * and ends its own parse errors with that hint, which would leak into
+ * stderr and --json. "--NAME: REASON" instead.
+ */
+export function failureMessage(message: string): string {
+	const text = message.endsWith(HELP_HINT) ? message.slice(0, -HELP_HINT.length) : message
+	const flag = FLAG_PARSE.exec(text)
+	return flag ? `--${flag[1]}: ${flag[2]}` : text
+}
+
+export function describeFailure(error: Error): JsonError {
+	const message = failureMessage(error.message)
+	if (error instanceof UsbvnetError) return {...(error.toJSON() as JsonError), message}
 	if (error instanceof Errors.CLIError) {
 		// oclif's own: parse errors (unknown flag, missing argument) exit with 2.
 		const exitCode = error.oclif.exit ?? ExitCode.usage
-		return {code: exitCode === ExitCode.usage ? 'USAGE' : 'CLI', message: error.message, exitCode}
+		return {code: exitCode === ExitCode.usage ? 'USAGE' : 'CLI', message, exitCode}
 	}
-	return {code: 'INTERNAL', message: `internal error: ${error.message} (run with --verbose for details)`, exitCode: ExitCode.internal}
+	return {code: 'INTERNAL', message: `internal error: ${message} (run with --verbose for details)`, exitCode: ExitCode.internal}
 }

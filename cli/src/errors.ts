@@ -13,8 +13,9 @@
  *   4  module not loaded: no /dev/usbvnet
  *   5  permission denied: changes need root (CAP_NET_ADMIN)
  *   6  no such usbvnet instance or network device
- *   7  busy or full: the slot is taken, no free slot, device busy
- *   8  the driver refused the request (invalid argument, already attached, ...)
+ *   7  busy or full: the netdev is already attached (or bridged, bonded),
+ *      the slot is taken, no free slot, device busy
+ *   8  the driver refused the request (invalid argument, not Ethernet, ...)
  *   9  version mismatch between this command and the loaded module
  *  10  unsupported platform: not Linux, or the FFI library cannot load
  *  11  install or uninstall left a step failed, or doctor found a problem
@@ -61,4 +62,32 @@ export class UsageError extends UsbvnetError {
 	constructor(message: string) {
 		super(message, 'USAGE', ExitCode.usage)
 	}
+}
+
+/** A file we may not write: no permission (EACCES, EPERM) or a read-only file system (EROFS). */
+export class FilePermissionError extends UsbvnetError {
+	constructor(
+		message: string,
+		readonly file: string,
+		options?: ErrorOptions,
+	) {
+		super(message, 'PERMISSION_DENIED', ExitCode.permissionDenied, options)
+	}
+
+	override toJSON(): Record<string, unknown> {
+		return {...super.toJSON(), file: this.file}
+	}
+}
+
+/**
+ * A failed write of `file` as the user can act on it: exit 5 when it is a
+ * matter of permission or a read-only file system, else what `otherwise`
+ * makes of it (a file error of the caller's kind, exit 3).
+ */
+export function writeFailure(file: string, error: unknown, otherwise: () => UsbvnetError): UsbvnetError {
+	const code = (error as NodeJS.ErrnoException | undefined)?.code
+	if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+		return new FilePermissionError(`cannot write ${file}: ${code === 'EROFS' ? 'read-only file system' : 'permission denied (run as root)'}`, file, {cause: error})
+	}
+	return otherwise()
 }

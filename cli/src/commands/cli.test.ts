@@ -92,7 +92,7 @@ describe('usbvnet usage errors exit with 2', () => {
 	it('an unknown flag with --json gives a JSON error on stdout', () => {
 		const run = usbvnet(['status', '--json', '--bogus'])
 		assert.equal(run.status, 2)
-		assert.deepEqual(parseJson(run.stdout)['error'], {code: 'USAGE', message: 'Nonexistent flag: --bogus\nSee more help with --help', exitCode: 2})
+		assert.deepEqual(parseJson(run.stdout)['error'], {code: 'USAGE', message: 'Nonexistent flag: --bogus', exitCode: 2})
 	})
 
 	it('attach without a netdev', () => {
@@ -111,7 +111,13 @@ describe('usbvnet usage errors exit with 2', () => {
 	it('an instance name too long for an interface', () => {
 		const run = usbvnet(['slots', '--instance', 'usbvnet-far-too-long'])
 		assert.equal(run.status, 2)
-		assert.match(run.stderr, /instance "usbvnet-far-too-long": too long, interface names have at most 15 bytes/)
+		assert.equal(run.stderr, 'usbvnet: --instance: instance "usbvnet-far-too-long": too long, interface names have at most 15 bytes\n')
+	})
+
+	it('a bad flag value with --json: the reason alone, without oclif\'s wrapping', () => {
+		const run = usbvnet(['slots', '--instance', 'a b', '--json'])
+		assert.equal(run.status, 2)
+		assert.deepEqual(parseJson(run.stdout)['error'], {code: 'USAGE', message: '--instance: instance "a b": not a valid interface name (no "/", ":" or spaces)', exitCode: 2})
 	})
 
 	it('attach of a netdev that does not exist exits with 6', () => {

@@ -21,7 +21,7 @@
  */
 import {closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync} from 'node:fs'
 import {basename, join} from 'node:path'
-import {ExitCode, UsageError, UsbvnetError} from '../errors.js'
+import {UsageError, writeFailure} from '../errors.js'
 import {ConfigFileError} from './errors.js'
 import {STDIN_PATH, loadConfigFile} from './load.js'
 import {PlistError, parsePlistFile, plistToJson, type PlistValue} from './plist.js'
@@ -143,11 +143,7 @@ export function writeFileAtomically(path: string, dir: string, text: string): vo
 		}
 	} catch (error) {
 		rmSync(temporary, {force: true})
-		const code = (error as NodeJS.ErrnoException).code
-		if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
-			throw new UsbvnetError(`cannot write ${path}: ${code === 'EROFS' ? 'read-only file system' : 'permission denied (run as root)'}`, 'PERMISSION_DENIED', ExitCode.permissionDenied, {cause: error})
-		}
-		throw new ConfigFileError(path, `cannot write the managed profile: ${String(error)}`, {cause: error})
+		throw writeFailure(path, error, () => new ConfigFileError(path, `cannot write the managed profile: ${String(error)}`, {cause: error}))
 	}
 }
 

@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict'
-import {mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {spawnSync} from 'node:child_process'
+import {chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, describe, it} from 'node:test'
+import type {UsbvnetDevice} from '../driver/device.js'
+import {ProtocolMismatchError} from '../driver/errors.js'
+import {FilePermissionError} from '../errors.js'
 import {fnv1a32} from './lease-table.js'
-import {LeaseFileError, formatDuration, formatLeases, readLeaseFile, writeFileAtomically} from './leases.js'
+import {LeaseFileError, formatDuration, formatLeases, readLeaseFile, readLeases, saveLeases, writeFileAtomically} from './leases.js'
 
 const work = mkdtempSync(join(tmpdir(), 'usbvnet-leases-'))
 after(() => rmSync(work, {recursive: true, force: true}))
@@ -26,6 +30,9 @@ function oneLease(): Buffer {
 	header.writeUInt32LE(fnv1a32(record), 12)
 	return Buffer.concat([header, record])
 }
+
+/** A device whose driver exports `blob` (saveLeases and readLeases ask nothing else). */
+const exporting = (blob: Buffer): UsbvnetDevice => ({exportLeases: () => blob}) as unknown as UsbvnetDevice
 
 describe('lease listing', () => {
 	it('durations: the two largest units', () => {
@@ -105,5 +112,69 @@ describe('lease files', () => {
 			(e: unknown) =>
 				e instanceof LeaseFileError && e.code === 'LEASES_CORRUPT' && e.message === `${corrupt}: not a valid lease table: checksum mismatch: the records are corrupt`,
 		)
+	})
+
+	it('saved: the table as exported, with a report', () => {
+		const file = join(work, 'saved/leases.bin')
+		assert.deepEqual(saveLeases(exporting(oneLease()), '', file), {instance: 'usbvnet0', file, bytes: 96, leases: 1})
+		assert.deepEqual(readFileSync(file), oneLease())
+	})
+
+	it('a file that cannot be written is a LeaseFileError (exit 3) naming the file and why', () => {
+		const file = join(work, 'ok.bin', 'leases.bin')
+		writeFileSync(join(work, 'ok.bin'), oneLease())
+		assert.throws(
+			() => saveLeases(exporting(oneLease()), '', file),
+			(e: unknown) =>
+				e instanceof LeaseFileError &&
+				e.exitCode === 3 &&
+				e.code === 'LEASES_UNWRITABLE' &&
+				e.message === `${file}: cannot save the lease table: a parent is not a directory`,
+		)
+	})
+
+	it('a file we may not write is a permission error (exit 5)', (t) => {
+		const locked = join(work, 'locked')
+		mkdirSync(locked, {mode: 0o500})
+		chmodSync(locked, 0o500)
+		const file = join(locked, 'leases.bin')
+		const expected = {code: 'PERMISSION_DENIED', message: `cannot write ${file}: permission denied (run as root)`, exitCode: 5, file}
+		if (process.getuid?.() !== 0) {
+			const error = ((): unknown => {
+				try {
+					saveLeases(exporting(oneLease()), '', file)
+				} catch (caught) {
+					return caught
+				}
+			})()
+			assert.ok(error instanceof FilePermissionError, String(error))
+			assert.deepEqual(error.toJSON(), expected)
+			return
+		}
+		// Root writes anywhere: save as nobody, in a child process.
+		if (spawnSync('setpriv', ['--version']).error) return t.skip('running as root without setpriv to drop privileges')
+		chmodSync(work, 0o755)
+		const script = `const {saveLeases} = await import(process.argv[1])
+try { saveLeases({exportLeases: () => Buffer.from(process.argv[2], 'hex')}, '', process.argv[3]); console.log('{}') }
+catch (e) { console.log(JSON.stringify({class: e.constructor.name, ...e.toJSON()})) }`
+		const child = spawnSync(
+			'setpriv',
+			['--reuid=65534', '--regid=65534', '--clear-groups', '--', process.execPath, '--input-type=module', '-e', script, new URL('./leases.js', import.meta.url).href, oneLease().toString('hex'), file],
+			{encoding: 'utf8', timeout: 30_000},
+		)
+		// A checkout under a private directory (such as /root) is not readable by nobody.
+		if (child.status !== 0 && /EACCES|permission denied/i.test(child.stderr)) return t.skip('the build is not readable by an unprivileged user')
+		assert.equal(child.status, 0, child.stderr)
+		assert.deepEqual(JSON.parse(child.stdout), {class: 'FilePermissionError', ...expected})
+	})
+
+	it('an export the command cannot parse is a protocol mismatch (exit 9), saving nothing', () => {
+		const file = join(work, 'never.bin')
+		const corrupt = oneLease()
+		corrupt[40] = 0x58
+		for (const call of [() => saveLeases(exporting(corrupt), '', file), () => readLeases(exporting(Buffer.from('nope')), '')]) {
+			assert.throws(call, (e: unknown) => e instanceof ProtocolMismatchError && e.exitCode === 9 && /^the lease table the driver exported: /.test(e.message))
+		}
+		assert.throws(() => statSync(file), /ENOENT/)
 	})
 })

@@ -6,15 +6,20 @@
 import {closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync} from 'node:fs'
 import {basename, dirname, join} from 'node:path'
 import type {UsbvnetDevice} from '../driver/device.js'
-import {ExitCode, UsbvnetError} from '../errors.js'
+import {ProtocolMismatchError} from '../driver/errors.js'
+import {ExitCode, UsbvnetError, writeFailure} from '../errors.js'
 import {formatTable} from '../format/table.js'
 import {instanceLabel} from '../names.js'
-import {LeaseTableFormatError, parseLeaseTable, type LeaseRecord} from './lease-table.js'
+import {LeaseTableFormatError, parseLeaseTable, type LeaseRecord, type LeaseTable} from './lease-table.js'
 
 /** Where the systemd unit keeps the table across reboots. */
 export const DEFAULT_LEASES_PATH = '/var/lib/usbvnet/leases.bin'
 
-/** A lease file that cannot be read, or is not a lease table: nothing was changed (exit 3). */
+/**
+ * A lease file that cannot be read or written, or is not a lease table:
+ * nothing was changed (exit 3). Lacking permission to write it is a
+ * FilePermissionError (exit 5) instead.
+ */
 export class LeaseFileError extends UsbvnetError {
 	constructor(
 		message: string,
@@ -22,7 +27,7 @@ export class LeaseFileError extends UsbvnetError {
 		readonly file: string,
 		options?: ErrorOptions,
 	) {
-		super(message, code, code === 'LEASES_UNWRITABLE' ? ExitCode.internal : ExitCode.configInvalid, options)
+		super(message, code, ExitCode.configInvalid, options)
 	}
 
 	override toJSON(): Record<string, unknown> {
@@ -35,8 +40,18 @@ export interface LeasesReport {
 	leases: LeaseRecord[]
 }
 
+/** The driver's own export: one this command cannot parse means the two disagree on the format (exit 9). */
+function parseExport(blob: Buffer): LeaseTable {
+	try {
+		return parseLeaseTable(blob)
+	} catch (error) {
+		if (error instanceof LeaseTableFormatError) throw new ProtocolMismatchError(`the lease table the driver exported: ${error.message}`)
+		throw error
+	}
+}
+
 export function readLeases(device: UsbvnetDevice, instance: string): LeasesReport {
-	const table = parseLeaseTable(device.exportLeases(instance))
+	const table = parseExport(device.exportLeases(instance))
 	return {instance: instanceLabel(instance), leases: table.leases}
 }
 
@@ -106,7 +121,8 @@ function reason(error: unknown): string {
 	if (code === 'ENOENT') return 'no such file'
 	if (code === 'EACCES' || code === 'EPERM') return 'permission denied'
 	if (code === 'EISDIR') return 'is a directory'
-	if (code === 'ENOTDIR') return 'a parent is not a directory'
+	// mkdir -p says EEXIST when a parent exists as a file.
+	if (code === 'ENOTDIR' || code === 'EEXIST') return 'a parent is not a directory'
 	return error instanceof Error ? error.message : String(error)
 }
 
@@ -142,11 +158,11 @@ export function writeFileAtomically(path: string, data: Buffer, mode = 0o600): v
 
 export function saveLeases(device: UsbvnetDevice, instance: string, file: string): LeasesFileReport {
 	const blob = device.exportLeases(instance)
-	const table = parseLeaseTable(blob)
+	const table = parseExport(blob)
 	try {
 		writeFileAtomically(file, blob)
 	} catch (error) {
-		throw new LeaseFileError(`${file}: cannot save the lease table: ${reason(error)}`, 'LEASES_UNWRITABLE', file, {cause: error})
+		throw writeFailure(file, error, () => new LeaseFileError(`${file}: cannot save the lease table: ${reason(error)}`, 'LEASES_UNWRITABLE', file, {cause: error}))
 	}
 	return {instance: instanceLabel(instance), file, bytes: blob.length, leases: table.leases.length}
 }

@@ -64,7 +64,8 @@ export class UnsupportedPlatformError extends UsbvnetError {
 
 /**
  * Context for turning an errno into a message. `explain` lets a request say
- * what an errno means for it (EEXIST on ATTACH: "usb0 is already attached").
+ * what an errno means for it (EBUSY on ATTACH: "usb0 is already attached,
+ * bridged or bonded").
  */
 export interface FailureContext {
 	operation: string

@@ -9,7 +9,10 @@ export default class LeasesSave extends UsbvnetCommand<typeof LeasesSave> {
 temporary file next to FILE, flushed to disk and renamed over FILE, so that FILE
 is always either the old table or the new one. Its directory is created if
 needed. Needs no privilege to read the table, only to write FILE.
-Exit codes: 1 the file cannot be written, 4 module not loaded, 6 no such instance.`
+Exit codes: 3 FILE cannot be written (e.g. no space, a parent is not a
+directory), 4 module not loaded, 5 no permission to write FILE (not root, or a
+read-only file system), 6 no such instance, 9 the driver's table is in a format
+this command does not know (version mismatch).`
 	static override examples = [
 		{description: 'Save to /var/lib/usbvnet/leases.bin (what the systemd unit does at shutdown):', command: '<%= config.bin %> <%= command.id %>'},
 		{description: 'Save elsewhere, with a report for scripts:', command: '<%= config.bin %> <%= command.id %> /tmp/leases.bin --json'},
