@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict'
 import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
-import net from 'node:net'
+import net, {isIP} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {spawn, type ChildProcess} from 'node:child_process'
@@ -21,11 +21,13 @@ import {
 	checkListedInterfaces,
 	describeUnsolicited,
 	parseAgentListen,
+	resolveAgentListen,
 } from './attach-agent.js'
 import {HidKeyboardFunction} from './functions/hid-keyboard.js'
 import {UsbDevice} from './usb/device.js'
 import {USB_DEVICE_INFO_LENGTH, encodeMessage} from './usbip/protocol.js'
 import {PushError, UsbipServer} from './usbip/server.js'
+import {UsbvnetError} from '../errors.js'
 
 const STATUS = `hub port sta spd dev      sockfd local_busid
 hs  0000 004 000 00000000 000000 0-0
@@ -73,6 +75,17 @@ describe('attach agent: checks on what a pushing server sends', () => {
 		assert.deepEqual(parseAgentListen('[::1]:3250'), {host: '::1', port: 3250})
 		assert.throws(() => parseAgentListen('localhost'), /\[ADDRESS:\]PORT/)
 		assert.throws(() => parseAgentListen('99999'), /\[ADDRESS:\]PORT/)
+	})
+
+	it('resolves a name in --listen to an address the listener can bind, or says it does not resolve (exit 2)', async () => {
+		const local = await resolveAgentListen('localhost:3250')
+		assert.ok(isIP(local.host), local.host)
+		assert.equal(local.port, 3250)
+		assert.deepEqual(await resolveAgentListen('[::1]:3250'), {host: '::1', port: 3250})
+		await assert.rejects(
+			resolveAgentListen('no-such-host.invalid:3250'),
+			(e: unknown) => e instanceof UsbvnetError && e.exitCode === 2 && e.message === '--listen no-such-host.invalid:3250: no-such-host.invalid does not resolve to an address',
+		)
 	})
 })
 

@@ -13,6 +13,8 @@
 // timeout, and a connection that breaks the rules is closed with a logged
 // reason while the agent and every attached device carry on.
 
+import {lookup} from 'node:dns/promises'
+import {isIP} from 'node:net'
 import {ExitCode, UsbvnetError} from '../errors.js'
 import {log} from '../log.js'
 import {BlockingListener, type BlockingSocket} from '../driver/socket.js'
@@ -268,6 +270,20 @@ function splitPeer(peer: string): [string, string] {
 
 export function agentListenError(text: string): UsbvnetError {
 	return new UsbvnetError(`--listen "${text}" is not [ADDRESS:]PORT, e.g. 3250 or 127.0.0.1:3250`, 'USAGE', ExitCode.usage)
+}
+
+/**
+ * parseAgentListen with a name resolved to its first address: the listener
+ * is bound by libc and takes numeric addresses only.
+ */
+export async function resolveAgentListen(text: string): Promise<{host: string; port: number}> {
+	const {host, port} = parseAgentListen(text)
+	if (isIP(host)) return {host, port}
+	try {
+		return {host: (await lookup(host)).address, port}
+	} catch (error) {
+		throw new UsbvnetError(`--listen ${text}: ${host} does not resolve to an address`, 'USAGE', ExitCode.usage, {cause: error})
+	}
 }
 
 /** "3250", "127.0.0.1:3250", "[::1]:3250" -> address and port; loopback unless an address is given. */

@@ -1,6 +1,7 @@
 import {describe, it, before, after} from 'node:test'
 import assert from 'node:assert/strict'
-import {mkdtempSync, rmSync, statSync} from 'node:fs'
+import {spawnSync} from 'node:child_process'
+import {lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import net from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -214,5 +215,51 @@ describe('the control socket of a running service', () => {
 
 	it('says no server runs when nobody listens', async () => {
 		await assert.rejects(controlRequest(join(dir, 'none.sock'), {op: 'list'}), (e: unknown) => (e as ControlError).code === 'VUSB_NOT_RUNNING' && (e as ControlError).exitCode === 4)
+	})
+})
+
+describe('where the control socket may be made', () => {
+	const dir = mkdtempSync(join(tmpdir(), 'vusb-control-path-'))
+	after(() => rmSync(dir, {recursive: true, force: true}))
+	const refusal = async (path: string): Promise<{code: string; exitCode: number; message: string}> => {
+		const error = await new ControlServer(path, () => null).listen().then(
+			() => assert.fail(`${path}: listened`),
+			(e: unknown) => e,
+		)
+		assert.ok(error instanceof ControlError, String(error))
+		return {code: error.code, exitCode: error.exitCode, message: error.message}
+	}
+
+	it('never replaces a file that is not a socket', async () => {
+		const file = join(dir, 'notes.txt')
+		writeFileSync(file, 'keep me')
+		assert.deepEqual(await refusal(file), {code: 'USAGE', exitCode: ExitCode.usage, message: `--control ${file}: exists and is not a socket; not replacing it`})
+		assert.equal(readFileSync(file, 'utf8'), 'keep me')
+	})
+
+	it('replaces a stale socket nobody answers on', async () => {
+		const path = join(dir, 'stale.sock')
+		// What a server killed while listening leaves behind (close() unlinks).
+		const script = "require('net').createServer().listen(process.argv[1], () => process.kill(process.pid, 'SIGKILL'))"
+		spawnSync(process.execPath, ['-e', script, path], {timeout: 20_000})
+		assert.ok(lstatSync(path).isSocket())
+		const control = new ControlServer(path, () => 'pong')
+		await control.listen()
+		assert.equal(await controlRequest(path, {op: 'list'}), 'pong')
+		await control.close()
+	})
+
+	it('says why not: a parent that is a file, a path too long, no permission', async () => {
+		const file = join(dir, 'plain')
+		writeFileSync(file, '')
+		assert.deepEqual(await refusal(join(file, 'vusb.sock')), {code: 'USAGE', exitCode: ExitCode.usage, message: `--control ${join(file, 'vusb.sock')}: a parent is not a directory`})
+		const long = join(dir, 'x'.repeat(120))
+		assert.equal((await refusal(long)).message, `--control ${long}: too long for a socket path (at most 107 bytes)`)
+		if (process.getuid?.() !== 0) {
+			const locked = join(dir, 'locked')
+			mkdirSync(locked, {mode: 0o500})
+			const denied = await refusal(join(locked, 'vusb.sock'))
+			assert.deepEqual([denied.code, denied.exitCode], ['PERMISSION_DENIED', ExitCode.permissionDenied])
+		}
 	})
 })

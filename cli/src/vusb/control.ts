@@ -13,12 +13,14 @@
 // A request that does not parse gets an error reply and the connection is
 // closed; nothing a client sends can stop the server.
 
-import {chmodSync, mkdirSync, rmSync} from 'node:fs'
+import {chmodSync, lstatSync, mkdirSync, rmSync} from 'node:fs'
 import net from 'node:net'
 import {dirname} from 'node:path'
 import {ExitCode, UsbvnetError, type ExitCodeValue} from '../errors.js'
 
 export const DEFAULT_CONTROL_PATH = '/run/usbvnet/vusb.sock'
+/** The longest path a UNIX socket can have on Linux. */
+const MAX_SOCKET_PATH = 107
 /** A request longer than this is not one of ours. */
 export const MAX_REQUEST_BYTES = 64 * 1024
 /** Characters one `type` request may carry. */
@@ -150,21 +152,40 @@ export class ControlServer {
 		private readonly onError: (message: string) => void = () => {},
 	) {}
 
-	/** Listens at path; refuses when another server answers there, replaces a stale socket. */
+	/**
+	 * Listens at path; refuses when another server answers there, replaces a
+	 * stale socket, never anything else a mistyped path may name.
+	 */
 	async listen(): Promise<void> {
-		mkdirSync(dirname(this.path), {recursive: true, mode: 0o755})
+		// sun_path holds 108 bytes with its NUL; libuv says EADDRINUSE beyond.
+		if (Buffer.byteLength(this.path) > MAX_SOCKET_PATH) {
+			throw new ControlError(`--control ${this.path}: too long for a socket path (at most ${MAX_SOCKET_PATH} bytes)`, 'USAGE', ExitCode.usage)
+		}
+		try {
+			mkdirSync(dirname(this.path), {recursive: true, mode: 0o755})
+		} catch (error) {
+			throw socketFailure(this.path, error)
+		}
 		if (await answers(this.path)) {
 			throw new ControlError(`another vusb server is running (${this.path} answers)`, 'BUSY', ExitCode.busy)
 		}
-		rmSync(this.path, {force: true})
+		const existing = lstatSync(this.path, {throwIfNoEntry: false})
+		if (existing && !existing.isSocket()) {
+			throw new ControlError(`--control ${this.path}: exists and is not a socket; not replacing it`, 'USAGE', ExitCode.usage)
+		}
+		if (existing) rmSync(this.path, {force: true})
 		const server = net.createServer((socket) => this.accept(socket))
-		await new Promise<void>((resolve, reject) => {
-			server.once('error', reject)
-			server.listen(this.path, () => {
-				server.off('error', reject)
-				resolve()
+		try {
+			await new Promise<void>((resolve, reject) => {
+				server.once('error', reject)
+				server.listen(this.path, () => {
+					server.off('error', reject)
+					resolve()
+				})
 			})
-		})
+		} catch (error) {
+			throw socketFailure(this.path, error)
+		}
 		// Only root (the owner) may change what the server exports.
 		chmodSync(this.path, 0o600)
 		server.on('error', (err) => this.onError(`control socket: ${err.message}`))
@@ -213,6 +234,16 @@ export class ControlServer {
 }
 
 /** True when a server accepts connections at path. */
+/** Why the control socket cannot be made at path, with the exit code of that reason. */
+function socketFailure(path: string, error: unknown): UsbvnetError {
+	const code = (error as NodeJS.ErrnoException | undefined)?.code
+	const cause = {cause: error}
+	if (code === 'EACCES' || code === 'EPERM') return new ControlError(`cannot create the control socket ${path}: permission denied (run as root)`, 'PERMISSION_DENIED', ExitCode.permissionDenied, cause)
+	if (code === 'EROFS') return new ControlError(`cannot create the control socket ${path}: read-only file system`, 'PERMISSION_DENIED', ExitCode.permissionDenied, cause)
+	if (code === 'ENOTDIR' || code === 'EEXIST') return new ControlError(`--control ${path}: a parent is not a directory`, 'USAGE', ExitCode.usage, cause)
+	return new ControlError(`cannot create the control socket ${path}: ${error instanceof Error ? error.message : String(error)}`, 'CONTROL_SOCKET', ExitCode.internal, cause)
+}
+
 function answers(path: string): Promise<boolean> {
 	return new Promise((resolve) => {
 		const socket = net.connect(path)

@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {UsbvnetCommand} from '../../base-command.js'
 import {USBIP_DEFAULT_PORT} from '../../vusb/usbip/server.js'
 import {attachRemote, type AttachResult} from '../../vusb/vhci-attach.js'
-import {AttachAgent, parseAgentListen, type PushedAttachment} from '../../vusb/attach-agent.js'
+import {AttachAgent, resolveAgentListen, type PushedAttachment} from '../../vusb/attach-agent.js'
 import {UsageError} from '../../errors.js'
 import {log} from '../../log.js'
 
@@ -55,7 +55,7 @@ port, or --listen address in use, 8 refused.`
 	}
 
 	private async agent(listenText: string): Promise<{listen: string; attached: PushedAttachment[]}> {
-		const {host, port} = parseAgentListen(listenText)
+		const {host, port} = await resolveAgentListen(listenText)
 		const attached: PushedAttachment[] = []
 		const describe = (a: PushedAttachment): string =>
 			`${a.busid} (${a.vendorId.slice(2)}:${a.productId.slice(2)}, ${a.speed} speed) from ${a.server} on vhci port ${a.vhciPort}`

@@ -42,9 +42,11 @@ pseudo-terminal (PATH, optional, a symlink to its /dev/pts/N).
 
 Other invocations (vusb list, unplug, set) reach the running server through
 its control socket. SIGINT or SIGTERM stops it: clients lose their devices.
-Exit codes: 3 invalid device file, 5 a TAP needs root, 6 no such network
-namespace, 7 address, control socket, TAP or a serial backend's TCP port
-in use (or its pty link path taken by a file).`
+Exit codes: 2 bad --listen (or a name that does not resolve) or --control
+(a file that is not a socket, a path too long), 3 invalid device file, 5 a
+TAP, a port below 1024 or the control socket's directory needs root, 6 no
+such network namespace, 7 address, control socket, TAP or a serial
+backend's TCP port in use (or its pty link path taken by a file).`
 	static override examples = [
 		{description: 'Serve an ECM and an ACM device on 127.0.0.1:3240:', command: '<%= config.bin %> <%= command.id %> ecm.json acm.json'},
 		{
@@ -115,6 +117,10 @@ in use (or its pty link path taken by a file).`
 			const code = (error as NodeJS.ErrnoException).code
 			if (code === 'EADDRINUSE') throw new UsbvnetError(`${this.flags.listen} is already in use (usbipd or another vusb serve?)`, 'BUSY', ExitCode.busy)
 			if (code === 'EADDRNOTAVAIL') throw new UsageError(`--listen ${this.flags.listen}: no such local address`)
+			if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') throw new UsageError(`--listen ${this.flags.listen}: ${listen.host} does not resolve to an address`)
+			if (code === 'EACCES' || code === 'EPERM') {
+				throw new UsbvnetError(`--listen ${this.flags.listen}: permission denied (ports below 1024 need root)`, 'PERMISSION_DENIED', ExitCode.permissionDenied, {cause: error})
+			}
 			throw error
 		}
 		log.info(`vusb: control socket ${this.flags.control}`)

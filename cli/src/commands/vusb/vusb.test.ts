@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict'
 import {spawn, spawnSync, type ChildProcess} from 'node:child_process'
-import {existsSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {dirname, join, resolve} from 'node:path'
 import {after, before, describe, it} from 'node:test'
@@ -80,6 +80,22 @@ describe('vusb commands without a server', () => {
 		const r = usbvnet(['vusb', 'serve', bad, '--control', join(work, 'x.sock')])
 		assert.equal(r.status, 3)
 		assert.match(r.stderr, /did you mean "cdc-ecm"/)
+	})
+
+	it('serve refuses a --listen name that does not resolve with 2', () => {
+		const r = usbvnet(['vusb', 'serve', join(devices, 'ecm.json'), '--listen', 'no-such-host.invalid:3240', '--control', join(work, 'l.sock')])
+		assert.equal(r.status, 2, r.stderr)
+		assert.match(r.stderr, /--listen no-such-host\.invalid:3240: no-such-host\.invalid does not resolve to an address/)
+		assert.equal(existsSync(join(work, 'l.sock')), false)
+	})
+
+	it('serve never deletes a file given as --control (exit 2)', () => {
+		const notes = join(work, 'notes.txt')
+		writeFileSync(notes, 'keep me')
+		const r = usbvnet(['vusb', 'serve', join(devices, 'ecm.json'), '--listen', '127.0.0.1:0', '--control', notes])
+		assert.equal(r.status, 2, r.stderr)
+		assert.match(r.stderr, /exists and is not a socket/)
+		assert.equal(readFileSync(notes, 'utf8'), 'keep me')
 	})
 
 	it('has help with examples', () => {
