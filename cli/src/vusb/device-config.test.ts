@@ -78,6 +78,13 @@ describe('vusb device definitions', () => {
 		assert.equal(issuesOf({...base, functions: [{type: 'cdc-ecm', hostMac: '00:00:00:00:00:00'}]}).length, 1)
 		assert.equal(issuesOf({...base, product: 'x'.repeat(127), functions: [{type: 'cdc-acm'}]}).length, 1)
 		assert.equal(issuesOf({...base, functions: new Array(8).fill({type: 'cdc-acm'})}).length, 1)
+		// Characters beyond U+FFFF take two UTF-16 units in a descriptor: 100 of them pass maxLength, not the descriptor.
+		const emoji = '\u{1F600}'.repeat(100)
+		assert.deepEqual(issuesOf({...base, serial: emoji, functions: [{type: 'cdc-acm', interfaceName: emoji}]}), [
+			'$.serial: needs 200 UTF-16 code units, a USB string holds at most 126 (characters beyond U+FFFF take two)',
+			'$.functions[0].interfaceName: needs 200 UTF-16 code units, a USB string holds at most 126 (characters beyond U+FFFF take two)',
+		])
+		assert.deepEqual(issuesOf({...base, product: '\u{1F600}'.repeat(63), functions: [{type: 'cdc-acm'}]}), [])
 		assert.deepEqual(
 			issuesOf({
 				...base,

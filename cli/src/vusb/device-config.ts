@@ -164,9 +164,23 @@ function describeError(error: ErrorObject): ConfigIssue {
 	}
 }
 
-/** Checks what the schema cannot: values that must differ across functions. */
+/** A string descriptor's bLength is one byte: 2 + 2 * 126 UTF-16 code units. */
+const MAX_STRING_UNITS = 126
+
+/** A string the schema passed (maxLength counts code points) that needs more UTF-16 units than a descriptor holds. */
+function stringTooLong(path: string, text: string | undefined): ConfigIssue[] {
+	if (text === undefined || text.length <= MAX_STRING_UNITS) return []
+	return [{path, message: `needs ${text.length} UTF-16 code units, a USB string holds at most ${MAX_STRING_UNITS} (characters beyond U+FFFF take two)`}]
+}
+
+/** Checks what the schema cannot: string lengths in UTF-16 units, values that must differ across functions. */
 function crossChecks(config: VusbDeviceConfig): ConfigIssue[] {
-	const issues: ConfigIssue[] = []
+	const issues: ConfigIssue[] = [
+		...stringTooLong('$.manufacturer', config.manufacturer),
+		...stringTooLong('$.product', config.product),
+		...stringTooLong('$.serial', config.serial),
+	]
+	config.functions.forEach((fn, i) => issues.push(...stringTooLong(`$.functions[${i}].interfaceName`, fn.interfaceName)))
 	const macs = new Map<string, number>()
 	const taps = new Map<string, number>()
 	const listens = new Map<string, number>()
