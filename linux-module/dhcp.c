@@ -97,14 +97,15 @@ static struct sk_buff *usbvnet_dhcp_answer(struct usbvnet *vn, struct sk_buff *s
  * CDC notification on another endpoint) is up and its qdisc attached:
  * dev_queue_xmit would drop the reply there, and the client would only
  * retransmit after its own timeout (seconds). So the reply waits, checked
- * every USBVNET_DHCP_DEFER_MS, for at most USBVNET_DHCP_DEFER_TRIES tries.
- * Each holds its lower; its instance's end, or the module's, cancels what
- * is left. Budgets per instance and per lower: a device (or a namespace's
+ * every USBVNET_DHCP_DEFER_MS, for at most USBVNET_DHCP_DEFER_WAIT_MS; one
+ * that never goes is counted as tx_dropped on its slot, as one dropped at
+ * once is. Each holds its lower; its instance's end, or the module's,
+ * cancels what is left. Budgets per instance and per lower: a device (or a namespace's
  * own instance) that never gets carrier cannot keep another's replies
  * from waiting.
  */
 #define USBVNET_DHCP_DEFER_MS		5
-#define USBVNET_DHCP_DEFER_TRIES	400	/* 2 s */
+#define USBVNET_DHCP_DEFER_WAIT_MS	2000
 #define USBVNET_DHCP_DEFER_MAX		64	/* replies waiting at once, per instance */
 #define USBVNET_DHCP_DEFER_PER_LOWER	4	/* a client's first DISCOVERs */
 
@@ -112,9 +113,10 @@ struct usbvnet_dhcp_deferred {
 	struct timer_list timer;
 	struct list_head list;		/* on deferred_list; empty once taken off */
 	struct sk_buff *skb;		/* skb->dev: the lower, held */
-	struct usbvnet *vn;		/* outlives the entry: its uninit drops it */
+	struct usbvnet *vn;		/* outlives the entry while it is listed */
 	netdevice_tracker tracker;
-	unsigned int tries;
+	unsigned long deadline;		/* jiffies */
+	u32 slot;
 };
 
 static LIST_HEAD(deferred_list);
@@ -134,6 +136,8 @@ static void usbvnet_dhcp_retry(struct timer_list *t)
 {
 	struct usbvnet_dhcp_deferred *d = from_timer(d, t, timer);
 	struct net_device *lower = d->skb->dev;
+	struct usbvnet_port *port;
+	unsigned int len = d->skb->len;
 	bool send;
 
 	spin_lock_bh(&deferred_lock);
@@ -142,25 +146,43 @@ static void usbvnet_dhcp_retry(struct timer_list *t)
 		return;
 	}
 	send = usbvnet_dhcp_can_send(lower);
-	if (!send && !usbvnet_dhcp_lower_gone(lower) && ++d->tries < USBVNET_DHCP_DEFER_TRIES) {
+	if (!send && !usbvnet_dhcp_lower_gone(lower) && time_before(jiffies, d->deadline)) {
 		mod_timer(&d->timer, jiffies + msecs_to_jiffies(USBVNET_DHCP_DEFER_MS));
 		spin_unlock_bh(&deferred_lock);
 		return;
 	}
+	/*
+	 * Counted on the slot's port if the lower still has it (RCU keeps its
+	 * stats), else on the instance, whose stats only live while the entry
+	 * is listed: its uninit waits for this lock.
+	 */
+	rcu_read_lock();
+	port = rcu_dereference(d->vn->ports[d->slot]);
+	if (port && port->lower != lower)
+		port = NULL;
+	if (!send)
+		usbvnet_count(port ? port->stats : d->vn->stats, tx_dropped);
 	list_del_init(&d->list);
 	d->vn->dhcp_deferred--;
 	spin_unlock_bh(&deferred_lock);
 
-	if (send)
-		dev_queue_xmit(d->skb);
-	else
+	if (!send) {
 		kfree_skb(d->skb);
+	} else {
+		int rc = dev_queue_xmit(d->skb);
+
+		if (port && rc == NET_XMIT_SUCCESS)
+			usbvnet_count_tx(port->stats, len);
+		else if (port)
+			usbvnet_count(port->stats, tx_dropped);
+	}
+	rcu_read_unlock();
 	netdev_put(lower, &d->tracker);
 	kfree(d);
 }
 
 /* Takes reply (reply->dev set) to send later; false if it cannot wait. */
-static bool usbvnet_dhcp_defer(struct usbvnet *vn, struct sk_buff *reply)
+static bool usbvnet_dhcp_defer(struct usbvnet *vn, u32 slot, struct sk_buff *reply)
 {
 	struct usbvnet_dhcp_deferred *d = kzalloc(sizeof(*d), GFP_ATOMIC), *other;
 	unsigned int same_lower = 0;
@@ -169,6 +191,8 @@ static bool usbvnet_dhcp_defer(struct usbvnet *vn, struct sk_buff *reply)
 		return false;
 	d->skb = reply;
 	d->vn = vn;
+	d->slot = slot;
+	d->deadline = jiffies + msecs_to_jiffies(USBVNET_DHCP_DEFER_WAIT_MS);
 	timer_setup(&d->timer, usbvnet_dhcp_retry, 0);
 	spin_lock_bh(&deferred_lock);
 	list_for_each_entry(other, &deferred_list, list)
@@ -234,7 +258,7 @@ bool usbvnet_dhcp_from_slot(struct usbvnet *vn, struct usbvnet_port *port, struc
 		return true;
 	len = reply->len;
 	reply->dev = port->lower;
-	if (unlikely(!usbvnet_dhcp_can_send(port->lower)) && usbvnet_dhcp_defer(vn, reply))
+	if (unlikely(!usbvnet_dhcp_can_send(port->lower)) && usbvnet_dhcp_defer(vn, port->slot, reply))
 		return true;
 	if (dev_queue_xmit(reply) == NET_XMIT_SUCCESS)
 		usbvnet_count_tx(port->stats, len);

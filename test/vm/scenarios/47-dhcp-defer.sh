@@ -5,7 +5,8 @@
 # are dropped and counted on its slot. Devices here are TAPs attached the
 # way iproute2 attaches to a bridge or a bond: ip link set X master usbvnet0.
 #
-#   uvbad:  12 INFORMs, carrier never comes     -> 4 wait, 8 dropped
+#   uvbad:  12 INFORMs, carrier never comes     -> 4 wait, 8 dropped; the
+#           4 are dropped after 2 s, and counted on its slot too
 #   uvgood:  2 INFORMs, carrier after 0.5 s     -> both answered
 . "$VM_LIB/lab.sh"
 trap 'kill $(jobs -p) 2>/dev/null; lab_cleanup' EXIT
@@ -19,6 +20,7 @@ slot_of() { # the slot whose lower is $1
 	echo none
 }
 slot_counter() { "$ctl" slot "$(slot_of "$1")" | sed -n "s/^$2=//p"; }
+counter_is() { test "$(slot_counter "$1" "$2")" = "$3"; } # read on every try of check_wait
 
 modprobe tun
 # No IPv6 chatter from the host: every frame a slot drops is then a reply.
@@ -29,18 +31,22 @@ ip link set usbvnet0 up
 check_not "ip link set lo master usbvnet0 is refused" ip link set lo master usbvnet0
 check "saying why" bash -c "ip link set lo master usbvnet0 2>&1 | grep -q 'only Ethernet devices'"
 
-start() { # NAME COUNT CARRIER_AFTER: the TAP attached, its requests sent
-	python3 "$tap" "$1" "$2" "$3" 3 >"$USBVNET_OUT/$1.out" 2>&1 &
+start() { # NAME COUNT CARRIER_AFTER LISTEN: the TAP attached, its requests sent
+	python3 "$tap" "$1" "$2" "$3" "$4" >"$USBVNET_OUT/$1.out" 2>&1 &
 	wait_for 10 grep -q created "$USBVNET_OUT/$1.out"
 	ip link set "$1" master usbvnet0 && wait_for 10 grep -q sent "$USBVNET_OUT/$1.out"
 }
 # Run here, not under check: the TAPs' processes must stay this shell's jobs.
-start uvbad 12 -1 && r=attached || r=failed
+start uvbad 12 -1 4 && r=attached || r=failed
 check "ip link set uvbad master usbvnet0 attaches it" test "$r" = attached
 check "it takes a slot" test "$(slot_of uvbad)" != none
 check "ip link shows usbvnet0 as its master" bash -c "ip -o link show uvbad | grep -q 'master usbvnet0'"
-check_wait "its replies beyond 4 are dropped and counted on its slot" 2 test "$(slot_counter uvbad tx_dropped)" = 8
-start uvgood 2 0.5 && r=attached || r=failed
+check_wait "its replies beyond 4 are dropped and counted on its slot" 2 counter_is uvbad tx_dropped 8
+t_sent=$(date +%s%N)
+check_wait "the 4 that waited are dropped after 2 s, and counted" 3 counter_is uvbad tx_dropped 12
+waited_ms=$((($(date +%s%N) - t_sent) / 1000000))
+check "not before (waited ${waited_ms} ms after the first 8)" test "$waited_ms" -ge 1000
+start uvgood 2 0.5 3 && r=attached || r=failed
 check "the second device attaches too" test "$r" = attached
 check "ip link set uvgood nomaster detaches it" bash -c "sleep 1.5; ip link set uvgood nomaster && ! test -e /sys/class/net/usbvnet0/lower_uvgood"
 check "and master attaches it again" ip link set uvgood master usbvnet0
