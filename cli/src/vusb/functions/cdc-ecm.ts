@@ -29,24 +29,32 @@ export class CdcEcmFunction extends CdcNetworkFunction {
 	private outLength = 0
 
 	protected bulkInTransfer(maxLength: number): InOutcome {
-		const head = this.framesToHost[0]
-		if (!head) return 'pending'
-		const remaining = head.length - this.headOffset
-		if (remaining <= maxLength) {
-			const chunk = head.subarray(this.headOffset)
+		const packet = bulkMaxPacketSize(this.speed)
+		for (;;) {
+			const head = this.framesToHost[0]
+			if (!head) return 'pending'
+			const remaining = head.length - this.headOffset
+			if (remaining <= maxLength) {
+				const chunk = head.subarray(this.headOffset)
+				this.framesToHost.shift()
+				this.headOffset = 0
+				this.stats.framesToHost++
+				return chunk
+			}
+			// The host's buffer is smaller than the frame. A buffer of whole
+			// packets fills and the frame goes on in the next URB, as a real
+			// device's transfer does; any other size would babble on its last
+			// packet (-EOVERFLOW, the frame lost), so the frame is dropped
+			// rather than handed out as a truncated frame and a bogus one.
+			if (maxLength % packet === 0) {
+				const chunk = head.subarray(this.headOffset, this.headOffset + maxLength)
+				this.headOffset += maxLength
+				return chunk
+			}
 			this.framesToHost.shift()
 			this.headOffset = 0
-			this.stats.framesToHost++
-			return chunk
+			this.stats.framesDropped++
 		}
-		// The host's buffer is smaller than the frame: fill it with whole packets and
-		// continue in the next URB, as a real device's transfer would.
-		const packet = bulkMaxPacketSize(this.speed)
-		const take = maxLength - (maxLength % packet)
-		if (take === 0) return 'stall'
-		const chunk = head.subarray(this.headOffset, this.headOffset + take)
-		this.headOffset += take
-		return chunk
 	}
 
 	protected bulkOutTransfer(data: Buffer, transferFlags: number): OutOutcome {

@@ -204,6 +204,18 @@ describe('CDC NCM function', () => {
 		assert.equal(ncm.negotiatedNtbInMaxSize, 16384)
 	})
 
+	it('announces the speed before the connection, as NCM 1.0 section 7.1 asks', () => {
+		const {device, ncm} = ncmDevice()
+		control(device, {requestType: 0, request: 9, value: 1, index: 0, length: 0})
+		control(device, {requestType: 0x01, request: 11, value: 1, index: 1, length: 0})
+		const notify = ncm.endpointAddresses.notify & 0x0f
+		const first = submit(device, {endpoint: notify, direction: 'in', transferBufferLength: 16})!
+		const second = submit(device, {endpoint: notify, direction: 'in', transferBufferLength: 16})!
+		// bNotificationCode: 0x2a CONNECTION_SPEED_CHANGE, then 0x00 NETWORK_CONNECTION (wValue 1).
+		assert.deepEqual([first.data[1], first.data.length], [0x2a, 16])
+		assert.deepEqual([...second.data], [0xa1, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00])
+	})
+
 	it('unpacks OUT NTBs and packs queued frames into IN NTBs', () => {
 		const {device, ncm, frames} = ncmDevice()
 		control(device, {requestType: 0, request: 9, value: 1, index: 0, length: 0})

@@ -39,6 +39,7 @@ export class CdcNcmFunction extends CdcNetworkFunction {
 	}
 	/** Data interface protocol 1: "network transfer block" (NCM 1.0 table 4-4). */
 	protected readonly dataInterfaceProtocol = 1
+	protected override readonly speedBeforeConnection = true
 
 	private readonly maxNtbInSize: number
 	private readonly ntbOutMaxSize: number

@@ -83,6 +83,8 @@ export abstract class CdcNetworkFunction implements UsbFunction, FramePort {
 	abstract readonly classTriple: FunctionClass
 	/** bInterfaceProtocol of the data interface (0 for ECM, 1 for NCM's NTB). */
 	protected abstract readonly dataInterfaceProtocol: number
+	/** NCM 1.0 §7.1 wants ConnectionSpeedChange before NetworkConnection (as f_ncm sends them); ECM sends the connection first, as f_ecm does. */
+	protected readonly speedBeforeConnection: boolean = false
 
 	private readonly hostMac: Buffer
 	protected readonly handler: FrameHandler
@@ -335,11 +337,12 @@ export abstract class CdcNetworkFunction implements UsbFunction, FramePort {
 
 	private announceLink(): void {
 		this.notifications.length = 0
-		this.notifications.push(networkConnectionNotification(this.commInterface, this.connected))
+		const connection = networkConnectionNotification(this.commInterface, this.connected)
 		if (this.connected) {
 			const bps = this.linkSpeedBps ?? (this.speed === 'high' ? 480_000_000 : 12_000_000)
-			this.notifications.push(connectionSpeedChangeNotification(this.commInterface, bps, bps))
-		}
+			const speed = connectionSpeedChangeNotification(this.commInterface, bps, bps)
+			this.notifications.push(...(this.speedBeforeConnection ? [speed, connection] : [connection, speed]))
+		} else this.notifications.push(connection)
 		this.wake(this.notifyEndpoint)
 	}
 

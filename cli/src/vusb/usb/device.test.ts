@@ -207,9 +207,23 @@ describe('EP0 standard requests', () => {
 		assert.deepEqual(status(), [0, 0])
 		const sent = submit(device, {endpoint: bulkOut, direction: 'out', data: Buffer.from('x')})
 		assert.equal((sent as UrbCompletion).status, 0)
-		// Remote wakeup is a device feature we accept; test mode is not.
-		assert.equal(control(device, {requestType: 0x00, request: 3, value: 1, index: 0, length: 0}).status, 0)
-		assert.deepEqual([...control(device, {requestType: 0x80, request: 0, value: 0, index: 0, length: 2}).data], [2, 0])
+		// Halting an IN endpoint fails the URB already waiting on it.
+		const bulkIn = ecm.endpointAddresses.bulkIn
+		let waiting: UrbCompletion | undefined
+		device.submit(
+			{seqnum: 4000, endpoint: bulkIn & 0x0f, direction: 'in', setup: Buffer.alloc(8), data: Buffer.alloc(0), transferBufferLength: 2048, transferFlags: 0, isochronous: false},
+			(c) => (waiting = c),
+		)
+		assert.equal(waiting, undefined)
+		assert.equal(control(device, {requestType: 0x02, request: 3, value: 0, index: bulkIn, length: 0}).status, 0)
+		assert.equal((waiting as UrbCompletion | undefined)?.status, UrbStatus.EPIPE)
+		assert.equal(control(device, {requestType: 0x02, request: 1, value: 0, index: bulkIn, length: 0}).status, 0)
+		// Neither remote wakeup (USB/IP cannot carry a resume, so it is not offered) nor test mode.
+		expectStall(control(device, {requestType: 0x00, request: 3, value: 1, index: 0, length: 0}), 'SET_FEATURE(DEVICE_REMOTE_WAKEUP)')
+		expectStall(control(device, {requestType: 0x00, request: 1, value: 1, index: 0, length: 0}), 'CLEAR_FEATURE(DEVICE_REMOTE_WAKEUP)')
+		assert.deepEqual([...control(device, {requestType: 0x80, request: 0, value: 0, index: 0, length: 2}).data], [0, 0])
+		const config = control(device, {requestType: 0x80, request: 6, value: 0x0200, index: 0, length: 9}).data
+		assert.equal(config[7]! & 0x20, 0, 'bmAttributes without remote wakeup')
 		expectStall(control(device, {requestType: 0x00, request: 3, value: 2, index: 0x0300, length: 0}), 'TEST_MODE')
 		expectStall(control(device, {requestType: 0x82, request: 0, value: 0, index: 0x8f, length: 2}), 'status of a missing endpoint')
 	})
@@ -304,6 +318,17 @@ describe('CDC ECM function', () => {
 		const part1 = submit(device, {endpoint: bulkIn, direction: 'in', transferBufferLength: 1024}) as UrbCompletion
 		const part2 = submit(device, {endpoint: bulkIn, direction: 'in', transferBufferLength: 1024}) as UrbCompletion
 		assert.deepEqual([part1.actualLength, part2.actualLength], [1024, 476])
+		// A buffer that is not whole packets (cdc_ether's is wMaxSegmentSize,
+		// 1514) would babble on a longer frame: it is dropped, the next one
+		// comes whole, and nothing stalls, even for a buffer below one packet.
+		frames.port!.sendToHost(Buffer.alloc(1518, 8))
+		frames.port!.sendToHost(Buffer.alloc(100, 9))
+		const next = submit(device, {endpoint: bulkIn, direction: 'in', transferBufferLength: 1514}) as UrbCompletion
+		assert.deepEqual([next.status, next.actualLength, next.data[0]], [0, 100, 9])
+		frames.port!.sendToHost(Buffer.alloc(600, 10))
+		frames.port!.sendToHost(Buffer.alloc(60, 11))
+		const small = submit(device, {endpoint: bulkIn, direction: 'in', transferBufferLength: 200}) as UrbCompletion
+		assert.deepEqual([small.status, small.actualLength, small.data[0]], [0, 60, 11])
 	})
 
 	it('lets a waiting URB be unlinked, so it never completes', () => {

@@ -4,7 +4,6 @@
 // submit()/unlink()/reset(), tests drive it directly.
 
 import {
-	CONFIG_ATTR_REMOTE_WAKEUP,
 	CONFIG_ATTR_SELF_POWERED,
 	DescriptorType,
 	ENDPOINT_DIR_IN,
@@ -220,7 +219,6 @@ export class UsbDevice {
 	private state: DeviceState = 'default'
 	private address = 0
 	private configuration = 0
-	private remoteWakeup = false
 	private readonly halted = new Set<number>()
 	private readonly pendingIn = new Map<number, PendingIn[]>()
 	private readonly pendingBySeqnum = new Map<number, PendingIn>()
@@ -326,7 +324,9 @@ export class UsbDevice {
 		}
 		let attributes = 0
 		if (this.identity.selfPowered) attributes |= CONFIG_ATTR_SELF_POWERED
-		attributes |= CONFIG_ATTR_REMOTE_WAKEUP
+		// No remote wakeup: USB/IP cannot carry a resume (vhci_hcd only flips
+		// the port's suspend bit), so a host that autosuspended an idle link
+		// or keyboard on the strength of it would never hear from it again.
 		return configurationDescriptor(
 			{
 				configurationValue: CONFIGURATION_VALUE,
@@ -354,7 +354,6 @@ export class UsbDevice {
 		this.configuration = 0
 		this.address = 0
 		this.state = 'default'
-		this.remoteWakeup = false
 	}
 
 	/**
@@ -505,7 +504,7 @@ export class UsbDevice {
 			case StandardRequest.GET_STATUS: {
 				if (!isIn || setup.value !== 0 || setup.length !== 2) return 'stall'
 				if (recipient === RequestType.RECIPIENT_DEVICE) {
-					const bits = (this.identity.selfPowered ? 1 : 0) | (this.remoteWakeup ? 2 : 0)
+					const bits = this.identity.selfPowered ? 1 : 0
 					return Buffer.from([bits, 0])
 				}
 				if (recipient === RequestType.RECIPIENT_INTERFACE) {
@@ -523,20 +522,17 @@ export class UsbDevice {
 			case StandardRequest.SET_FEATURE: {
 				if (isIn || setup.length !== 0) return 'stall'
 				const set = setup.request === StandardRequest.SET_FEATURE
-				if (recipient === RequestType.RECIPIENT_DEVICE && setup.value === FeatureSelector.DEVICE_REMOTE_WAKEUP) {
-					this.remoteWakeup = set
-					return empty
-				}
+				// DEVICE_REMOTE_WAKEUP is not offered (see the configuration
+				// descriptor): a Request Error, as for any feature that does not exist.
 				if (recipient === RequestType.RECIPIENT_ENDPOINT && setup.value === FeatureSelector.ENDPOINT_HALT) {
 					const address = setup.index & 0xff
 					if ((address & 0x0f) === 0) return empty
 					if (!this.endpointUsable(address)) return 'stall'
 					if (set) this.halted.add(address)
-					else {
-						this.halted.delete(address)
-						// Clearing a halt lets URBs that queued up behind it proceed.
-						this.serveIn(address)
-					}
+					else this.halted.delete(address)
+					// A halt fails the URBs already waiting, as a halted endpoint STALLs
+					// the next token; clearing it lets those queued behind it proceed.
+					this.serveIn(address)
 					return empty
 				}
 				// TEST_MODE and interface features are not supported.
