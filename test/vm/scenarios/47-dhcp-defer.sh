@@ -12,15 +12,14 @@
 trap 'kill $(jobs -p) 2>/dev/null; lab_cleanup' EXIT
 tap=$USBVNET_SRC/test/vm/tools/tap-dhcp.py
 ctl=$USBVNET_SRC/build/vm/tools/ioctl-test
-slot_of() { # the slot whose lower is $1
-	local s
-	for s in $(seq 0 31); do
-		[ "$("$ctl" slot "$s" | sed -n 's/^lower=//p')" = "$1" ] && { echo "$s"; return; }
-	done
-	echo none
+slot_of() { "$ctl" slot-of "$1"; } # the slot whose lower is $1, or none
+# SLOT FIELD N, read again on every try of check_wait
+counter_is() {
+	local v
+	v=$("$ctl" slot "$1" | sed -n "s/^$2=//p")
+	echo "$2=$v"
+	test "$v" = "$3"
 }
-slot_counter() { "$ctl" slot "$(slot_of "$1")" | sed -n "s/^$2=//p"; }
-counter_is() { test "$(slot_counter "$1" "$2")" = "$3"; } # read on every try of check_wait
 
 modprobe tun
 # No IPv6 chatter from the host: every frame a slot drops is then a reply.
@@ -37,16 +36,17 @@ start() { # NAME COUNT CARRIER_AFTER LISTEN: the TAP attached, its requests sent
 	ip link set "$1" master usbvnet0 && wait_for 10 grep -q sent "$USBVNET_OUT/$1.out"
 }
 # Run here, not under check: the TAPs' processes must stay this shell's jobs.
-start uvbad 12 -1 4 && r=attached || r=failed
-check "ip link set uvbad master usbvnet0 attaches it" test "$r" = attached
-check "it takes a slot" test "$(slot_of uvbad)" != none
-check "ip link shows usbvnet0 as its master" bash -c "ip -o link show uvbad | grep -q 'master usbvnet0'"
-check_wait "its replies beyond 4 are dropped and counted on its slot" 2 counter_is uvbad tx_dropped 8
+start uvbad 12 -1 6 && r=attached || r=failed
 t_sent=$(date +%s%N)
-check_wait "the 4 that waited are dropped after 2 s, and counted" 3 counter_is uvbad tx_dropped 12
+bad_slot=$(slot_of uvbad)
+check "ip link set uvbad master usbvnet0 attaches it" test "$r" = attached
+check "it takes a slot" test "$bad_slot" != none
+check "ip link shows usbvnet0 as its master" bash -c "ip -o link show uvbad | grep -q 'master usbvnet0'"
+check_wait "its replies beyond 4 are dropped and counted on its slot" 5 counter_is "$bad_slot" tx_dropped 8
+check_wait "the 4 that waited are dropped after 2 s, and counted" 6 counter_is "$bad_slot" tx_dropped 12
 waited_ms=$((($(date +%s%N) - t_sent) / 1000000))
-check "not before (waited ${waited_ms} ms after the first 8)" test "$waited_ms" -ge 1000
-start uvgood 2 0.5 3 && r=attached || r=failed
+check "not before (${waited_ms} ms after the requests went out)" test "$waited_ms" -ge 1000
+start uvgood 2 0.5 5 && r=attached || r=failed
 check "the second device attaches too" test "$r" = attached
 check "ip link set uvgood nomaster detaches it" bash -c "sleep 1.5; ip link set uvgood nomaster && ! test -e /sys/class/net/usbvnet0/lower_uvgood"
 check "and master attaches it again" ip link set uvgood master usbvnet0

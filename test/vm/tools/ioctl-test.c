@@ -130,6 +130,28 @@ static int print_slot(const char *arg)
 	return 0;
 }
 
+/* Prints the slot whose lower is name, or "none": one process, not 32. */
+static int print_slot_of(const char *name)
+{
+	struct usbvnet_slot_info s;
+	__u32 slot;
+
+	for (slot = 0; slot < USBVNET_MAX_SLOTS; slot++) {
+		memset(&s, 0, sizeof(s));
+		s.slot = slot;
+		if (ioctl(fd, USBVNET_IOC_SLOT_INFO, &s)) {
+			perror("USBVNET_IOC_SLOT_INFO");
+			return 1;
+		}
+		if (s.in_use && !strcmp(s.lower, name)) {
+			printf("%u\n", slot);
+			return 0;
+		}
+	}
+	printf("none\n");
+	return 0;
+}
+
 static int set_mode(const char *mode)
 {
 	struct usbvnet_config c;
@@ -383,6 +405,8 @@ int main(int argc, char **argv)
 		return print_info();
 	if (!strcmp(cmd, "slot") && argc > 2)
 		return print_slot(argv[2]);
+	if (!strcmp(cmd, "slot-of") && argc > 2)
+		return print_slot_of(argv[2]);
 	if (!strcmp(cmd, "mode") && argc > 2)
 		return set_mode(argv[2]);
 	if (!strcmp(cmd, "dhcp"))
@@ -401,7 +425,7 @@ int main(int argc, char **argv)
 		return print_state();
 	if (!strcmp(cmd, "bad"))
 		return bad_requests(argc > 2 ? argv[2] : "", argc > 3 ? argv[3] : "");
-	fprintf(stderr, "usage: ioctl-test info | slot N | mode bridge|private | dhcp |\n"
+	fprintf(stderr, "usage: ioctl-test info | slot N | slot-of LOWER | mode bridge|private | dhcp |\n"
 			"       dhcp-enable 0|1 | dhcp-reserve KIND VALUE IP | dhcp-set KEY=VALUE... |\n"
 			"       leases | leases-export FILE | leases-import FILE | state |\n"
 			"       bad [LOWER [FREE]]\n");
