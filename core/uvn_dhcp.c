@@ -105,7 +105,15 @@ static const char *unusable(struct uvn_dhcp_server *s, uint32_t ip, const struct
 		return nak_declined;
 	/* Only the entry found for the client is its own: with client ids, a
 	 * hardware address alone may match more than one. */
-	return st == UVN_DHCP_AVAILABLE || l == cl->mine ? NULL : nak_in_use;
+	if (l == cl->mine)
+		return NULL;
+	/* Available, yet its lease runs on: its device unplugged and may come
+	 * back still using it. Free once the lease would have ended, or to the
+	 * same device back with a new MAC (its serial). */
+	if (st == UVN_DHCP_AVAILABLE)
+		return uvn_time_reached(now, l->expires) ||
+		       (cl->serial[0] && uvn_dhcp_serial_equal(l->serial, cl->serial)) ? NULL : nak_in_use;
+	return nak_in_use;
 }
 
 static bool usable_for(struct uvn_dhcp_server *s, uint32_t ip, const struct client *cl,
@@ -315,10 +323,13 @@ static void give_back(struct uvn_dhcp_server *s, const struct client *cl,
 		return;
 	}
 	if (m->type == DHCP_DECLINE) {
-		/* Someone unknown answers ARP for it: forget the client, park the address. */
+		/* Someone unknown answers ARP for it: forget the client, park the
+		 * address, on the slot's account, so that one device declining
+		 * again and again cannot park the whole pool. */
 		uvn_dhcp_clear(mine, ip);
 		mine->state = UVN_DHCP_DECLINED;
 		mine->expires = now + s->cfg.decline_seconds;
+		mine->slot = cl->slot;
 	} else {
 		mine->state = UVN_DHCP_AVAILABLE;	/* still remembered for its client */
 		mine->expires = now;
@@ -458,7 +469,8 @@ unsigned int uvn_dhcp_slot_gone(struct uvn_dhcp_server *s, uint32_t slot)
 		l->slot = UVN_DHCP_NO_SLOT;
 		if (uvn_dhcp_reservation_of_ip(&s->cfg, l->ip))
 			continue;	/* reserved: stays bound, claimed again on return */
-		/* The expiry stays as the release time: it only orders reuse. */
+		/* The expiry stays the lease's end: until then no other client
+		 * may take the address, and it orders reuse. */
 		l->state = UVN_DHCP_AVAILABLE;
 		n++;
 	}

@@ -91,7 +91,9 @@ unsigned int uvn_dhcp_slot_leases(const struct uvn_dhcp_server *s, uint32_t slot
 	for (i = 0; i < UVN_DHCP_LEASES; i++) {
 		const struct uvn_dhcp_lease *l = &s->leases[i];
 
-		if (l->slot == slot && uvn_dhcp_lease_active(l, now) &&
+		/* Addresses it declined count until their quarantine ends. */
+		if (l->slot == slot && (uvn_dhcp_lease_active(l, now) ||
+					uvn_dhcp_lease_state(l, now) == UVN_DHCP_DECLINED) &&
 		    !uvn_dhcp_reservation_of_ip(&s->cfg, l->ip))
 			n++;
 	}

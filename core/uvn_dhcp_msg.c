@@ -54,7 +54,7 @@ bool uvn_dhcp_is_request(const uint8_t *frame, size_t len)
 	ihl = (size_t)(frame[14] & 0xf) * 4;
 	if (ihl < IP_HLEN || len < ETH_HLEN + ihl + UDP_HLEN)
 		return false;
-	if (frame[ETH_HLEN + 9] != IPPROTO_UDP || (uvn_get_be16(frame + ETH_HLEN + 6) & 0x1fff))
+	if (frame[ETH_HLEN + 9] != IPPROTO_UDP || (uvn_get_be16(frame + ETH_HLEN + 6) & 0x3fff))
 		return false;
 	return uvn_get_be16(frame + ETH_HLEN + ihl + 2) == PORT_SERVER;
 }

@@ -543,6 +543,57 @@ static void decline_quarantines(void)
 	EXPECT_EQ(bind(1, NULL, 2, T0 + 1 + 300), NET(2));
 }
 
+static void declines_count_against_the_slot(void)
+{
+	struct uvn_dhcp_config c;
+	struct df_req q;
+	struct df_reply r;
+	unsigned int i;
+
+	config(&c);
+	c.per_slot_cap = 3;
+	c.decline_seconds = 300;
+	setup_with(&c);
+	/* One device declining every address it is given parks at most its cap. */
+	for (i = 0; i < 3; i++) {
+		q = msg(DF_DECLINE, 1);
+		q.requested = bind(0, NULL, 1, T0 + i);
+		q.server_id = HOST_IP;
+		EXPECT(q.requested != 0);
+		EXPECT_EQ(send_frame(0, NULL, &q, &r, T0 + i), 0);
+	}
+	EXPECT_EQ(srv.counters.decline, 3);
+	EXPECT_EQ(bind(0, NULL, 1, T0 + 5), 0);
+	EXPECT_EQ(srv.counters.slot_cap, 1);
+	/* Another slot is not held back. */
+	EXPECT_EQ(bind(1, NULL, 2, T0 + 5), NET(5));
+	/* Once the quarantine ends, the slot may have addresses again. */
+	EXPECT(bind(0, NULL, 1, T0 + 2 + 300) != 0);
+}
+
+static void request_cannot_take_an_unplugged_devices_lease(void)
+{
+	struct df_req q;
+	struct df_reply r;
+
+	setup();
+	EXPECT_EQ(bind(3, NULL, 1, T0), NET(2));
+	EXPECT_EQ(uvn_dhcp_slot_gone(&srv, 3), 1);
+	/* Another device asks for it (INIT-REBOOT) while its lease runs: NAK. */
+	q = msg(DF_REQUEST, 2);
+	q.requested = NET(2);
+	EXPECT(send_frame(4, NULL, &q, &r, T0 + 10) > 0);
+	EXPECT_EQ(r.type, DF_NAK);
+	EXPECT(!strcmp(r.message, "requested address in use by another client"));
+	/* The device it belongs to comes back and has it. */
+	EXPECT_EQ(bind(5, NULL, 1, T0 + 20), NET(2));
+	/* Gone again and past its lease's end: anyone may have it. */
+	EXPECT_EQ(uvn_dhcp_slot_gone(&srv, 5), 1);
+	EXPECT(send_frame(4, NULL, &q, &r, T0 + 20 + UVN_DHCP_DEFAULT_LEASE) > 0);
+	EXPECT_EQ(r.type, DF_ACK);
+	EXPECT_EQ(r.yiaddr, NET(2));
+}
+
 static void inform_gets_options_only(void)
 {
 	struct df_req q = msg(DF_INFORM, 1);
@@ -1495,6 +1546,8 @@ int main(int argc, char **argv)
 	RUN(renewing_and_rebinding);
 	RUN(release_frees);
 	RUN(decline_quarantines);
+	RUN(declines_count_against_the_slot);
+	RUN(request_cannot_take_an_unplugged_devices_lease);
 	RUN(inform_gets_options_only);
 	RUN(host_gets_host_address);
 	RUN(replug_keeps_address);
