@@ -383,6 +383,7 @@ int uvn_dhcp_handle(struct uvn_dhcp_server *s, uint32_t slot, const char *serial
 	struct uvn_dhcp_msg m;
 	struct client cl;
 	size_t n, need;
+	const uint8_t *cid_echo;
 	bool prl;
 	int err;
 
@@ -404,12 +405,22 @@ int uvn_dhcp_handle(struct uvn_dhcp_server *s, uint32_t slot, const char *serial
 		return 0;
 	}
 	/* Refuse before deciding anything, so a short buffer changes nothing:
-	 * measured with every option we have, as if no list had been sent. */
+	 * measured with every option we have, as if no list had been sent,
+	 * and the client id it echoes (left out of a reply it would not fit,
+	 * so it may only go into a shorter one: counted on top, up to the
+	 * largest reply there is). */
 	prl = m.has_prl;
+	cid_echo = m.cid_echo;
 	m.has_prl = false;
+	m.cid_echo = NULL;
 	need = uvn_dhcp_build(&s->cfg, &m, &largest, NULL, 0);
 	n = uvn_dhcp_build(&s->cfg, &m, &largest_nak, NULL, 0);
 	m.has_prl = prl;
+	m.cid_echo = cid_echo;
+	if (m.cid_echo) {
+		need = need + 2 + m.cid_echo_len < UVN_DHCP_REPLY_MAX ? need + 2 + m.cid_echo_len : UVN_DHCP_REPLY_MAX;
+		n = n + 2 + m.cid_echo_len < UVN_DHCP_REPLY_MAX ? n + 2 + m.cid_echo_len : UVN_DHCP_REPLY_MAX;
+	}
 	if (!reply || need > reply_cap || n > reply_cap) {
 		s->counters.reply_too_small++;
 		return -UVN_ENOSPC;

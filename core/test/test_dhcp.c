@@ -831,6 +831,46 @@ static void disabled_and_small_buffer(void)
 	EXPECT_EQ(srv.counters.disabled, 1);
 }
 
+/* Every buffer size either fits the reply or is refused with nothing
+ * changed, even where the client id only fits a reply with few options. */
+static void small_buffer_never_half_applies(void)
+{
+	static const uint8_t only_mask[] = { 1 };
+	struct uvn_dhcp_config c;
+	struct uvn_dhcp_lease before[UVN_DHCP_LEASES];
+	uint8_t cid[250];
+	struct df_req q = msg(DF_DISCOVER, 1);
+	size_t n, cap;
+	int got;
+
+	config(&c);
+	c.nr_dns = 3;
+	c.dns[0] = IP(9, 9, 9, 9);
+	c.dns[1] = IP(1, 1, 1, 1);
+	c.dns[2] = IP(8, 8, 8, 8);
+	memset(c.domain, 'd', 63);
+	c.domain[63] = '\0';
+	c.mtu = 1400;
+	memset(cid, 0x42, sizeof(cid));
+	cid[0] = 0;
+	q.cid = cid;
+	q.cid_len = sizeof(cid);
+	q.prl = only_mask;
+	q.prl_len = sizeof(only_mask);
+	n = df_build(frame, &q);
+	for (cap = 300; cap <= UVN_DHCP_REPLY_MAX; cap++) {
+		setup_with(&c);
+		memcpy(before, srv.leases, sizeof(before));
+		got = uvn_dhcp_handle(&srv, 0, NULL, frame, n, reply, cap, T0);
+		if (got == -UVN_ENOSPC) {
+			EXPECT(!memcmp(before, srv.leases, sizeof(before)));
+		} else {
+			EXPECT(got > 0 && (size_t)got <= cap);
+		}
+	}
+	EXPECT(got > 0);	/* the largest buffer fits */
+}
+
 static void configure_keeps_valid_leases(void)
 {
 	struct uvn_dhcp_config c;
@@ -1557,6 +1597,7 @@ int main(int argc, char **argv)
 	RUN(slot_gone_releases_only_that_slot);
 	RUN(other_slot_cannot_touch_lease);
 	RUN(disabled_and_small_buffer);
+	RUN(small_buffer_never_half_applies);
 	RUN(configure_keeps_valid_leases);
 	RUN(truncated_frames_dropped);
 	RUN(malformed_headers_dropped);
