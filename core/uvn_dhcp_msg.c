@@ -79,6 +79,24 @@ static uint16_t fold(uint32_t acc)
 
 enum parse_result { PARSE_OK, PARSE_NO_END, PARSE_BAD };
 
+/* Is code among the first n entries of the parameter request list? */
+static bool asked_before(const struct uvn_dhcp_msg *req, uint8_t code, uint8_t n)
+{
+	uint8_t i;
+
+	for (i = 0; i < n; i++)
+		if (req->prl[i] == code)
+			return true;
+	return false;
+}
+
+/* An option put_param can send. */
+static bool served_param(uint8_t code)
+{
+	return code == OPT_BROADCAST || code == OPT_MTU || code == OPT_ROUTER ||
+	       code == OPT_DNS || code == OPT_DOMAIN;
+}
+
 /*
  * One options field. Only the main field may carry option 52, so an
  * overloaded sname or file cannot point anywhere again: no loops.
@@ -126,10 +144,12 @@ static enum parse_result parse_options(const uint8_t *p, size_t n, struct uvn_dh
 				*overload = v[0];
 			break;
 		case OPT_PARAMS:
-			/* RFC 3396: instances concatenate; more than we keep is ignored. */
+			/* RFC 3396: instances concatenate. Only codes we may send are
+			 * kept, each once, so a long list of others loses none of them. */
 			m->has_prl = true;
 			for (j = 0; j < olen && m->prl_len < DHCP_PRL_MAX; j++)
-				m->prl[m->prl_len++] = v[j];
+				if (served_param(v[j]) && !asked_before(m, v[j], m->prl_len))
+					m->prl[m->prl_len++] = v[j];
 			break;
 		case OPT_RAPID_COMMIT:
 			if (olen != 0)		/* RFC 4039 4: always empty */
@@ -286,17 +306,6 @@ static void put_opt32(struct writer *w, uint8_t code, uint32_t v)
 
 	uvn_put_be32(b, v);
 	put_opt(w, code, b, 4);
-}
-
-/* Is code among the first n entries of the parameter request list? */
-static bool asked_before(const struct uvn_dhcp_msg *req, uint8_t code, uint8_t n)
-{
-	uint8_t i;
-
-	for (i = 0; i < n; i++)
-		if (req->prl[i] == code)
-			return true;
-	return false;
 }
 
 /* One configurable option, if we have it for this answer. */

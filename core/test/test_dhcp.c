@@ -1344,6 +1344,7 @@ static void import_version_1(void)
 static void parameter_request_list_honoured(void)
 {
 	static const uint8_t some[] = { 28, 42, 3, 3, 1 }, all[] = { 15, 6, 26, 3, 28 };
+	uint8_t longest[200];
 	struct uvn_dhcp_config c;
 	struct df_req q;
 	struct df_reply r;
@@ -1370,6 +1371,16 @@ static void parameter_request_list_honoured(void)
 	EXPECT(send_frame(0, NULL, &q, &r, T0) > 0);
 	EXPECT_EQ(r.nr_order, 11);
 	EXPECT(!memcmp(r.order + 6, all, sizeof(all)));
+	/* A long list of codes we do not have loses none of those we have. */
+	memset(longest, 42, sizeof(longest));
+	longest[sizeof(longest) - 2] = 6;
+	longest[sizeof(longest) - 1] = 3;
+	q.prl = longest;
+	q.prl_len = sizeof(longest);
+	EXPECT(send_frame(0, NULL, &q, &r, T0) > 0);
+	EXPECT_EQ(r.nr_order, 8);
+	EXPECT(!memcmp(r.order + 6, (uint8_t[]){ 6, 3 }, 2));
+	q.prl = all;
 	/* An empty list: the mandatory ones and the mask. */
 	q.prl_len = 0;
 	EXPECT(send_frame(0, NULL, &q, &r, T0) > 0);
