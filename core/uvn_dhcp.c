@@ -107,6 +107,10 @@ static const char *unusable(struct uvn_dhcp_server *s, uint32_t ip, const struct
 	 * hardware address alone may match more than one. */
 	if (l == cl->mine)
 		return NULL;
+	/* A slot's address is for the device on the slot: once its holder
+	 * unplugged, the next device there has it. */
+	if (r && r->kind == UVN_DHCP_RES_SLOT && l->slot == UVN_DHCP_NO_SLOT)
+		return NULL;
 	/* Available, yet its lease runs on: its device unplugged and may come
 	 * back still using it. Free once the lease would have ended, or to the
 	 * same device back with a new MAC (its serial). */

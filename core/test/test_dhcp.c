@@ -714,6 +714,11 @@ static void reservations_honoured(void)
 	EXPECT_EQ(bind(4, "CAMERA-1", 8, T0 + 2), NET(2));
 	/* Reservations do not count against the slot's cap. */
 	EXPECT_EQ(uvn_dhcp_slot_gone(&srv, 9), 1);
+	/* Another device on the slot, its holder unplugged: the slot's address
+	 * is the new device's; the old one, back elsewhere, takes the pool's. */
+	EXPECT_EQ(bind(9, "Y", 13, T0 + 3), NET(201));
+	EXPECT_EQ(state_of(10, T0 + 3), UVN_DHCP_FREE);
+	EXPECT_EQ(bind(5, NULL, 10, T0 + 4), NET(5));
 }
 
 static void per_slot_cap(void)
