@@ -221,6 +221,8 @@ export class CdcAcmFunction implements UsbFunction, SerialPort {
 
 	controlRequest(setup: SetupPacket, data: Buffer): ControlOutcome {
 		const type = setup.requestType & RequestType.TYPE_MASK
+		// Requests to one of its endpoints come here too: wIndex is then no interface.
+		if ((setup.requestType & RequestType.RECIPIENT_MASK) !== RequestType.RECIPIENT_INTERFACE) return 'stall'
 		if (type !== RequestType.TYPE_CLASS || (setup.index & 0xff) !== this.commInterface) return 'stall'
 		const isIn = (setup.requestType & RequestType.DIR_IN) !== 0
 		switch (setup.request) {

@@ -256,6 +256,8 @@ export abstract class CdcNetworkFunction implements UsbFunction, FramePort {
 	controlRequest(setup: SetupPacket, data: Buffer): ControlOutcome {
 		const type = setup.requestType & RequestType.TYPE_MASK
 		const iface = setup.index & 0xff
+		// Requests to one of its endpoints come here too: wIndex is then no interface.
+		if ((setup.requestType & RequestType.RECIPIENT_MASK) !== RequestType.RECIPIENT_INTERFACE) return 'stall'
 		if (type !== RequestType.TYPE_CLASS || (iface !== this.commInterface && iface !== this.dataInterface)) return 'stall'
 		const isIn = (setup.requestType & RequestType.DIR_IN) !== 0
 		const specific = this.classRequest(setup, data)

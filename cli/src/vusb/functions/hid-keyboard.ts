@@ -308,6 +308,8 @@ export class HidKeyboardFunction implements UsbFunction {
 	}
 
 	controlRequest(setup: SetupPacket, data: Buffer): ControlOutcome {
+		// Requests to one of its endpoints come here too: wIndex is then no interface.
+		if ((setup.requestType & RequestType.RECIPIENT_MASK) !== RequestType.RECIPIENT_INTERFACE) return 'stall'
 		if ((setup.index & 0xff) !== this.interfaceNumber) return 'stall'
 		const type = setup.requestType & RequestType.TYPE_MASK
 		const isIn = (setup.requestType & RequestType.DIR_IN) !== 0

@@ -238,6 +238,17 @@ describe('EP0 standard requests', () => {
 		expectStall(control(device, {requestType: 0x40, request: 0x01, value: 0, index: 0, length: 0}), 'vendor request')
 	})
 
+	it('stalls class requests to an endpoint, whose number is no interface', () => {
+		const {device, ecm} = ecmDevice()
+		control(device, setConfiguration(1))
+		control(device, setInterface(1, 1))
+		const bulkOut = ecm.endpointAddresses.bulkOut
+		// SET_ETHERNET_PACKET_FILTER to the data interface's OUT endpoint (1, like the data interface's number).
+		assert.equal(bulkOut & 0x0f, 1)
+		expectStall(control(device, {requestType: 0x22, request: 0x43, value: 0x0f, index: bulkOut, length: 0}), 'class request to an endpoint')
+		assert.equal(control(device, {requestType: 0x21, request: 0x43, value: 0x0f, index: 0, length: 0}).status, 0)
+	})
+
 	it('fails data endpoints before configuration and for isochronous URBs', () => {
 		const {device, ecm} = ecmDevice()
 		expectStall(submit(device, {endpoint: 2, direction: 'in', transferBufferLength: 512}), 'unconfigured')
