@@ -338,7 +338,7 @@ describe('USB/IP URB messages', () => {
 		assert.throws(() => decodeClientUrb(header(3, 0, 0, 0, 0)), isProtocolError('unknown-command'))
 		assert.throws(() => decodeClientUrb(header(1, 2, 0, 0, 0)), isProtocolError('bad-field'))
 		assert.throws(() => decodeClientUrb(header(1, 0, 16, 0, 0)), isProtocolError('bad-field'))
-		assert.throws(() => decodeClientUrb(header(1, 1, 1, 0x7fffffff, 0)), isProtocolError('too-large'))
+		assert.throws(() => decodeClientUrb(header(1, 0, 1, 0x7fffffff, 0)), isProtocolError('too-large'))
 		assert.throws(() => decodeClientUrb(header(1, 1, 1, 0, 5000)), isProtocolError('bad-field'))
 		assert.throws(() => decodeServerUrb(header(1, 0, 0, 0, 0)), isProtocolError('unknown-command'))
 	})
@@ -449,5 +449,15 @@ describe('UsbipStreamParser', () => {
 		const header = encodeMessage({...sampleSubmit, transferBufferLength: 5}).subarray(0, 48)
 		header.writeUInt32BE(2048, 0x18)
 		assert.throws(() => parser.push(header), isProtocolError('too-large'))
+	})
+
+	it('takes IN URBs longer than the limit: they carry no bytes, the device fills what it has', () => {
+		const parser = new UsbipStreamParser({role: 'server', maxTransferLength: 1024})
+		parser.push(encodeMessage({kind: 'OP_REQ_IMPORT', version: USBIP_VERSION, busid: '1-1'}))
+		const submit = encodeMessage({...sampleSubmit, direction: 1, data: Buffer.alloc(0), transferBufferLength: 16 * 1024 * 1024})
+		assert.deepEqual(
+			parser.push(submit).map((m) => [m.kind, (m as CmdSubmit).transferBufferLength]),
+			[['CMD_SUBMIT', 16 * 1024 * 1024]],
+		)
 	})
 })

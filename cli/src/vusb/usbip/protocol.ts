@@ -35,7 +35,7 @@ export const OP_REQ_IMPORT_LENGTH = OP_HEADER_LENGTH + BUSID_FIELD_LENGTH
 export const MAX_ISO_PACKETS = 1024
 /** number_of_packets value the protocol document gives for non-iso URBs (Linux sends 0). */
 export const NON_ISO_PACKETS = 0xffffffff
-/** Default cap on one URB's transfer buffer; larger claims are treated as garbage. */
+/** Default cap on one OUT URB's transfer buffer (the bytes it carries); larger claims are treated as garbage. */
 export const DEFAULT_MAX_TRANSFER_LENGTH = 4 * 1024 * 1024
 /** A devlist reply claiming more devices than this is nonsense, not a big server. */
 export const MAX_DEVLIST_DEVICES = 1024
@@ -680,7 +680,9 @@ function measureClientUrb(buf: Buffer, options: UrbDecodeOptions): number | unde
 		throw new ProtocolError('unknown-command', `unexpected command 0x${basic.command.toString(16)} from client`)
 	}
 	const transferBufferLength = r.u32(0x18, 'transfer_buffer_length')
-	checkTransferLength(transferBufferLength, 'transfer_buffer_length', options)
+	// Only OUT carries the bytes: an IN URB's length is room the device
+	// fills from what it has (usbfs allows 16 MB reads).
+	if (basic.direction === USBIP_DIR_OUT) checkTransferLength(transferBufferLength, 'transfer_buffer_length', options)
 	const packets = checkIsoPacketCount(r.u32(0x20, 'number_of_packets'))
 	const payload = basic.direction === USBIP_DIR_OUT ? transferBufferLength : 0
 	return URB_HEADER_LENGTH + payload + packets * ISO_PACKET_DESCRIPTOR_LENGTH
@@ -701,7 +703,7 @@ export function decodeClientUrb(buf: Buffer, options: UrbDecodeOptions = {}): De
 	}
 	const transferFlags = r.u32(0x14, 'transfer_flags')
 	const transferBufferLength = r.u32(0x18, 'transfer_buffer_length')
-	checkTransferLength(transferBufferLength, 'transfer_buffer_length', options)
+	if (basic.direction === USBIP_DIR_OUT) checkTransferLength(transferBufferLength, 'transfer_buffer_length', options)
 	const startFrame = r.u32(0x1c, 'start_frame')
 	const numberOfPackets = r.u32(0x20, 'number_of_packets')
 	const packetCount = checkIsoPacketCount(numberOfPackets)
