@@ -375,6 +375,15 @@ static void host_request(struct uvn_dhcp_server *s, const struct uvn_dhcp_msg *m
 	}
 }
 
+/* A reply measured without the client id echo, with it: no reply is longer than the largest. */
+static size_t with_cid_echo(const struct uvn_dhcp_msg *m, size_t len)
+{
+	if (!m->cid_echo)
+		return len;
+	len += 2 + (size_t)m->cid_echo_len;
+	return len < UVN_DHCP_REPLY_MAX ? len : UVN_DHCP_REPLY_MAX;
+}
+
 int uvn_dhcp_handle(struct uvn_dhcp_server *s, uint32_t slot, const char *serial,
 		    const uint8_t *frame, size_t len, uint8_t *reply, size_t reply_cap,
 		    uint32_t now)
@@ -421,10 +430,8 @@ int uvn_dhcp_handle(struct uvn_dhcp_server *s, uint32_t slot, const char *serial
 	n = uvn_dhcp_build(&s->cfg, &m, &largest_nak, NULL, 0);
 	m.has_prl = prl;
 	m.cid_echo = cid_echo;
-	if (m.cid_echo) {
-		need = need + 2 + m.cid_echo_len < UVN_DHCP_REPLY_MAX ? need + 2 + m.cid_echo_len : UVN_DHCP_REPLY_MAX;
-		n = n + 2 + m.cid_echo_len < UVN_DHCP_REPLY_MAX ? n + 2 + m.cid_echo_len : UVN_DHCP_REPLY_MAX;
-	}
+	need = with_cid_echo(&m, need);
+	n = with_cid_echo(&m, n);
 	if (!reply || need > reply_cap || n > reply_cap) {
 		s->counters.reply_too_small++;
 		return -UVN_ENOSPC;
