@@ -314,7 +314,7 @@ static void give_back(struct uvn_dhcp_server *s, const struct client *cl,
 	struct uvn_dhcp_lease *mine = cl->mine;
 	uint32_t ip = m->type == DHCP_DECLINE ? m->requested_ip : m->ciaddr;
 
-	if (m->server_id && m->server_id != s->cfg.host_ip) {
+	if (m->server_id != s->cfg.host_ip) {	/* parsing made sure it has one */
 		s->counters.other_server++;
 		return;
 	}
@@ -378,7 +378,7 @@ static void host_request(struct uvn_dhcp_server *s, const struct uvn_dhcp_msg *m
 /* A reply measured without the client id echo, with it: no reply is longer than the largest. */
 static size_t with_cid_echo(const struct uvn_dhcp_msg *m, size_t len)
 {
-	if (!m->cid_echo)
+	if (!m->cid_echo_len)
 		return len;
 	len += 2 + (size_t)m->cid_echo_len;
 	return len < UVN_DHCP_REPLY_MAX ? len : UVN_DHCP_REPLY_MAX;
@@ -396,7 +396,7 @@ int uvn_dhcp_handle(struct uvn_dhcp_server *s, uint32_t slot, const char *serial
 	struct uvn_dhcp_msg m;
 	struct client cl;
 	size_t n, need;
-	const uint8_t *cid_echo;
+	uint8_t cid_echo_len;
 	bool prl;
 	int err;
 
@@ -423,13 +423,13 @@ int uvn_dhcp_handle(struct uvn_dhcp_server *s, uint32_t slot, const char *serial
 	 * so it may only go into a shorter one: counted on top, up to the
 	 * largest reply there is). */
 	prl = m.has_prl;
-	cid_echo = m.cid_echo;
+	cid_echo_len = m.cid_echo_len;
 	m.has_prl = false;
-	m.cid_echo = NULL;
+	m.cid_echo_len = 0;
 	need = uvn_dhcp_build(&s->cfg, &m, &largest, NULL, 0);
 	n = uvn_dhcp_build(&s->cfg, &m, &largest_nak, NULL, 0);
 	m.has_prl = prl;
-	m.cid_echo = cid_echo;
+	m.cid_echo_len = cid_echo_len;
 	need = with_cid_echo(&m, need);
 	n = with_cid_echo(&m, n);
 	if (!reply || need > reply_cap || n > reply_cap) {

@@ -100,7 +100,8 @@ struct uvn_dhcp_counters {
 	uint32_t not_request;		/* BOOTREPLY, or not Ethernet hardware */
 	uint32_t bad_chaddr;		/* hlen not 6, or a group/zero chaddr */
 	uint32_t bad_cookie;
-	uint32_t bad_option;		/* option running past its field, wrong length */
+	uint32_t bad_option;		/* option running past its field, wrong length, or
+					 * missing: RELEASE/DECLINE without server id */
 	uint32_t no_end;		/* options field without END (accepted) */
 	uint32_t overload;		/* option 52: sname/file parsed as options */
 	uint32_t no_msg_type;

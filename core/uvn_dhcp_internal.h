@@ -21,6 +21,7 @@ enum {
 #define IP_BROADCAST		0xffffffffU
 
 #define DHCP_PRL_MAX		64	/* parameter request list entries kept */
+#define DHCP_OPT_MAX		255	/* the most data one option instance holds */
 #define DHCP_NAK_MESSAGE_MAX	48	/* longest option 56 text the server sends */
 
 /* What the server needs from a client's frame. */
@@ -34,11 +35,14 @@ struct uvn_dhcp_msg {
 	uint32_t requested_ip;		/* option 50, 0 if absent */
 	uint32_t server_id;		/* option 54, 0 if absent */
 	/* Option 61, all its instances concatenated (RFC 3396). */
+	bool has_cid;			/* an instance was seen, even an empty one */
 	uint32_t cid_total;		/* bytes seen; 0: none */
 	uint32_t cid_hash;		/* FNV-1a 32 of them */
 	uint8_t cid[UVN_DHCP_CID_KEY];	/* the key (see UVN_DHCP_CID_KEY) once parsed */
-	const uint8_t *cid_echo;	/* a single instance's bytes, to echo (RFC 6842) */
+	/* The whole id, to echo (RFC 6842); cid_echo_len 0: none, or longer
+	 * than one option can carry (then not echoed, see put_options). */
 	uint8_t cid_echo_len;
+	uint8_t cid_echo[DHCP_OPT_MAX];
 	/* Option 55, concatenated; has_prl false: none sent (send everything). */
 	bool has_prl;
 	uint8_t prl_len;

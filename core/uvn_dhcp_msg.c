@@ -93,13 +93,16 @@ static bool asked_before(const struct uvn_dhcp_msg *req, uint8_t code, uint8_t n
 /* An option put_param can send. */
 static bool served_param(uint8_t code)
 {
-	return code == OPT_BROADCAST || code == OPT_MTU || code == OPT_ROUTER ||
-	       code == OPT_DNS || code == OPT_DOMAIN;
+	return code == OPT_SUBNET_MASK || code == OPT_BROADCAST || code == OPT_MTU ||
+	       code == OPT_ROUTER || code == OPT_DNS || code == OPT_DOMAIN;
 }
 
 /*
  * One options field. Only the main field may carry option 52, so an
- * overloaded sname or file cannot point anywhere again: no loops.
+ * overloaded sname or file cannot point anywhere again: no loops. The
+ * variable-length options read here (55, 61) may come in many instances,
+ * concatenated in the order met (RFC 3396): options, then file, then sname.
+ * The fixed-length ones (50, 53, 54) must come whole.
  */
 static enum parse_result parse_options(const uint8_t *p, size_t n, struct uvn_dhcp_msg *m,
 				       uint8_t *overload)
@@ -157,11 +160,12 @@ static enum parse_result parse_options(const uint8_t *p, size_t n, struct uvn_dh
 			m->rapid_commit = true;
 			break;
 		case OPT_CLIENT_ID:
-			m->cid_echo = m->cid_total ? NULL : v;	/* echoed only if whole */
-			m->cid_echo_len = olen;
+			m->has_cid = true;
 			for (j = 0; j < olen; j++, m->cid_total++) {
 				if (m->cid_total < UVN_DHCP_CID_KEY)
 					m->cid[m->cid_total] = v[j];
+				if (m->cid_total < DHCP_OPT_MAX)
+					m->cid_echo[m->cid_total] = v[j];
 				m->cid_hash = (m->cid_hash ^ v[j]) * 16777619U;
 			}
 			break;
@@ -243,10 +247,12 @@ int uvn_dhcp_parse(const uint8_t *frame, size_t len, struct uvn_dhcp_msg *m,
 			r = parse_options(b + BOOTP_SNAME, 64, m, NULL) == PARSE_BAD ? PARSE_BAD : r;
 	}
 	/* RFC 2132 9.14: a client identifier has at least 2 bytes. */
-	if (r == PARSE_BAD || m->cid_total == 1 || (m->cid_total == 0 && m->cid_echo)) {
+	if (r == PARSE_BAD || (m->has_cid && m->cid_total < 2)) {
 		c->bad_option++;
 		return -UVN_EINVAL;
 	}
+	if (m->cid_total <= DHCP_OPT_MAX)
+		m->cid_echo_len = (uint8_t)m->cid_total;
 	if (m->cid_total > UVN_DHCP_CID_KEY) {
 		uint8_t *h = m->cid + UVN_DHCP_CID_KEY - 4;
 
@@ -260,10 +266,16 @@ int uvn_dhcp_parse(const uint8_t *frame, size_t len, struct uvn_dhcp_msg *m,
 		return -UVN_EINVAL;
 	}
 	switch (m->type) {
-	case DHCP_DISCOVER:
-	case DHCP_REQUEST:
 	case DHCP_DECLINE:
 	case DHCP_RELEASE:
+		/* RFC 2131 table 5: they MUST name the server (0.0.0.0 names none). */
+		if (!m->server_id) {
+			c->bad_option++;
+			return -UVN_EINVAL;
+		}
+		return 0;
+	case DHCP_DISCOVER:
+	case DHCP_REQUEST:
 	case DHCP_INFORM:
 		return 0;
 	}
@@ -317,6 +329,9 @@ static void put_param(struct writer *w, const struct uvn_dhcp_config *cfg,
 	size_t n;
 
 	switch (code) {
+	case OPT_SUBNET_MASK:
+		put_opt32(w, OPT_SUBNET_MASK, mask);
+		break;
 	case OPT_BROADCAST:
 		put_opt32(w, OPT_BROADCAST, cfg->subnet | ~mask);
 		break;
@@ -346,18 +361,39 @@ static void put_param(struct writer *w, const struct uvn_dhcp_config *cfg,
 }
 
 /* Our options beyond the mandatory ones, in the order used without a list. */
-static const uint8_t params[] = { OPT_BROADCAST, OPT_MTU, OPT_ROUTER, OPT_DNS, OPT_DOMAIN };
+static const uint8_t params[] = { OPT_SUBNET_MASK, OPT_BROADCAST, OPT_MTU, OPT_ROUTER, OPT_DNS,
+				  OPT_DOMAIN };
+
+/*
+ * The list entry the subnet mask goes before: where the list asks for it,
+ * but ahead of a router option we send (RFC 2132 3.3: the mask MUST come
+ * first); first when the list does not ask for it (it is always sent).
+ */
+static uint8_t mask_place(const struct uvn_dhcp_config *cfg, const struct uvn_dhcp_msg *req,
+			  const struct uvn_dhcp_answer *a)
+{
+	bool router = a->device_options && cfg->router;
+	uint8_t i;
+
+	if (!asked_before(req, OPT_SUBNET_MASK, req->prl_len))
+		return 0;
+	for (i = 0; i < req->prl_len; i++)
+		if (req->prl[i] == OPT_SUBNET_MASK || (router && req->prl[i] == OPT_ROUTER))
+			break;
+	return i;
+}
 
 /*
  * RFC 2131 4.3.1 and RFC 2132 9.8: message type, server id and the lease
  * times always; the subnet mask always (without it a client would guess
  * one from the address class); the other options we have only if asked
- * for, in the order asked; a NAK only its message.
+ * for; the mask and those in the order asked (see mask_place); a NAK only
+ * its message.
  */
 static void put_options(struct writer *w, const struct uvn_dhcp_config *cfg,
 			const struct uvn_dhcp_msg *req, const struct uvn_dhcp_answer *a)
 {
-	uint8_t end = OPT_END, i;
+	uint8_t end = OPT_END, i, mask_at;
 	size_t n;
 
 	put_opt(w, OPT_MSG_TYPE, &a->type, 1);
@@ -375,19 +411,26 @@ static void put_options(struct writer *w, const struct uvn_dhcp_config *cfg,
 		put_opt32(w, OPT_T1, a->lease_seconds / 2);
 		put_opt32(w, OPT_T2, a->lease_seconds - a->lease_seconds / 8);	/* 0.875 */
 	}
-	put_opt32(w, OPT_SUBNET_MASK, uvn_dhcp_mask(cfg));
 	if (!req->has_prl) {
 		for (i = 0; i < sizeof(params); i++)
 			put_param(w, cfg, a, params[i]);
 	} else {
-		for (i = 0; i < req->prl_len; i++)
+		mask_at = mask_place(cfg, req, a);
+		for (i = 0; i <= req->prl_len; i++) {
+			if (i == mask_at)
+				put_param(w, cfg, a, OPT_SUBNET_MASK);
 			/* Each once: the first time it is asked for. */
-			if (!asked_before(req, req->prl[i], i))
+			if (i < req->prl_len && req->prl[i] != OPT_SUBNET_MASK &&
+			    !asked_before(req, req->prl[i], i))
 				put_param(w, cfg, a, req->prl[i]);
+		}
 	}
 end:
-	/* RFC 6842: the client id goes back, when it fits in a plain reply. */
-	if (req->cid_echo && req->cid_echo_len >= 2 &&
+	/* RFC 6842: the client id goes back, when it fits in a plain reply.
+	 * One split by the client (RFC 3396) goes back whole, as one option;
+	 * one longer than an option (cid_echo_len 0) would need two, and a
+	 * plain reply has room for them beside little else: not echoed. */
+	if (req->cid_echo_len >= 2 &&
 	    w->len + 2 + req->cid_echo_len + 1 <= UVN_DHCP_REPLY_MAX - (14 + 20 + 8 + BOOTP_OPTIONS))
 		put_opt(w, OPT_CLIENT_ID, req->cid_echo, req->cid_echo_len);
 	put(w, &end, 1);

@@ -35,6 +35,8 @@ static uint8_t buf[DF_MAX];
 static uint8_t exported[UVN_DHCP_EXPORT_MAX], again[UVN_DHCP_EXPORT_MAX];
 static uint32_t now;
 static uint32_t last_yiaddr;	/* from the latest reply, so programs can REQUEST it */
+static const uint8_t *sent_cid;	/* the client id of a synthesised message, else NULL */
+static size_t sent_cid_len;
 
 static const char *const serials[4] = { NULL, "", "S1", "S2" };
 
@@ -76,6 +78,7 @@ static void setup(void)
 		fail("fuzz config rejected");
 	now = 1000;
 	last_yiaddr = 0;
+	sent_cid = NULL;
 }
 
 static bool reserved(uint32_t ip);
@@ -171,6 +174,13 @@ static void handle(uint32_t slot, const char *serial, const uint8_t *frame, size
 			fail("host got a device address");
 		if (r.yiaddr)
 			last_yiaddr = r.yiaddr;
+		if (sent_cid && r.cid_len &&
+		    (r.cid_len != sent_cid_len || memcmp(r.cid, sent_cid, sent_cid_len)))
+			fail("echoed another client id");
+		/* RFC 2132 3.3: a mask sent with a router comes first. */
+		for (i = 0; i < r.nr_order && r.order[i] != 1; i++)
+			if (r.order[i] == 3 && r.has_mask)
+				fail("router before the subnet mask");
 	}
 	for (i = 0; i < UVN_DHCP_LEASES; i++)
 		if ((slot == UVN_DHCP_HOST || guarded(&snapshot[i], slot)) &&
@@ -214,7 +224,8 @@ static void import(const uint8_t *data, size_t size)
 
 /*
  * A well-formed message from 4 fuzz bytes, to reach deep states:
- * [0] type 1 + b % 8, 8 adds Rapid Commit (option 80), [1] MAC 02:de:ad:00:00:(b % 16) and, from b >> 4, a
+ * [0] type 1 + b % 8, 8 adds Rapid Commit (option 80), 0x10 splits the client
+ * id in two instances (RFC 3396), [1] MAC 02:de:ad:00:00:(b % 16) and, from b >> 4, a
  * client id: none, 01+MAC, one of four short ones shared between MACs, or a
  * long one (hashed) of four, [2] bits: 1 option 50,
  * 2 ciaddr, 4 ciaddr near the reserved .100, 8|16 server id (none, ours,
@@ -224,16 +235,12 @@ static void import(const uint8_t *data, size_t size)
 static size_t synth(const uint8_t *p, struct df_req *q)
 {
 	static const uint32_t servers[4] = { 0, HOST_IP, NET(1) + 0x100, 0 };
-	static uint8_t cid[100];
-	static const uint8_t rapid[] = { 80, 0 };
+	static uint8_t cid[100], extra[2 + sizeof(cid) + 2];
 	uint32_t ip = p[2] & 0x80 ? last_yiaddr : NET(p[3] % 12);
+	size_t n = 0;
 
 	memset(q, 0, sizeof(*q));
 	q->type = (uint8_t)(1 + p[0] % 8);
-	if (p[0] & 8) {
-		q->extra = rapid;
-		q->extra_len = sizeof(rapid);
-	}
 	memcpy(q->mac, (uint8_t[]){ 0x02, 0xde, 0xad, 0, 0, (uint8_t)(p[1] % 16) }, 6);
 	switch ((p[1] >> 4) & 3) {
 	case 1:			/* what udhcpc sends */
@@ -252,6 +259,20 @@ static size_t synth(const uint8_t *p, struct df_req *q)
 		break;
 	}
 	q->cid = q->cid_len ? cid : NULL;
+	sent_cid = q->cid;
+	sent_cid_len = q->cid_len;
+	if ((p[0] & 0x10) && q->cid_len) {
+		/* the first half in df_build's instance, the rest in a second */
+		extra[n++] = 61;
+		extra[n++] = (uint8_t)(q->cid_len - q->cid_len / 2);
+		memcpy(extra + n, cid + q->cid_len / 2, q->cid_len - q->cid_len / 2);
+		n += q->cid_len - q->cid_len / 2;
+		q->cid_len /= 2;
+	}
+	if (p[0] & 8)
+		extra[n++] = 80, extra[n++] = 0;
+	q->extra = n ? extra : NULL;
+	q->extra_len = n;
 	q->xid = p[1];
 	if (p[2] & 1)
 		q->requested = ip;
@@ -294,6 +315,7 @@ static void program(const uint8_t *d, size_t size)
 			i += 2;
 			if (len > size - i)
 				len = size - i;
+			sent_cid = NULL;
 			handle(slot, serials[arg >> 6], d + i, len, sizeof(reply));
 			i += len;
 			break;

@@ -509,6 +509,7 @@ static void release_frees(void)
 	/* Releasing what it does not hold changes nothing. */
 	q = msg(DF_RELEASE, 3);
 	q.ciaddr = NET(2);
+	q.server_id = HOST_IP;
 	EXPECT_EQ(send_frame(1, NULL, &q, &r, T0 + 9), 0);
 	EXPECT_EQ(state_of(2, T0 + 9), UVN_DHCP_BOUND);
 	EXPECT_EQ(srv.counters.ignored, 1);
@@ -569,6 +570,42 @@ static void declines_count_against_the_slot(void)
 	EXPECT_EQ(bind(1, NULL, 2, T0 + 5), NET(5));
 	/* Once the quarantine ends, the slot may have addresses again. */
 	EXPECT(bind(0, NULL, 1, T0 + 2 + 300) != 0);
+}
+
+/* RFC 2131 table 5: RELEASE and DECLINE MUST carry the server id. */
+static void release_decline_need_server_id(void)
+{
+	struct df_req q;
+	struct df_reply r;
+
+	setup();
+	EXPECT_EQ(bind(0, NULL, 1, T0), NET(2));
+	/* Without one: malformed, dropped before anything is looked at. */
+	q = msg(DF_RELEASE, 1);
+	q.ciaddr = NET(2);
+	EXPECT_EQ(send_frame(0, NULL, &q, &r, T0 + 1), -UVN_EINVAL);
+	q = msg(DF_DECLINE, 1);
+	q.requested = NET(2);
+	EXPECT_EQ(send_frame(0, NULL, &q, &r, T0 + 1), -UVN_EINVAL);
+	q.ip_dst = HOST_IP;
+	EXPECT_EQ(send_frame(UVN_DHCP_HOST, NULL, &q, &r, T0 + 1), -UVN_EINVAL);
+	EXPECT_EQ(srv.counters.bad_option, 3);
+	EXPECT_EQ(srv.counters.release + srv.counters.decline, 0);
+	EXPECT_EQ(state_of(1, T0 + 1), UVN_DHCP_BOUND);
+	/* Another server's: not ours to act on. */
+	q.server_id = IP(100, 127, 254, 200);
+	EXPECT_EQ(send_frame(0, NULL, &q, &r, T0 + 2), 0);
+	q = msg(DF_RELEASE, 1);
+	q.ciaddr = NET(2);
+	q.server_id = IP(10, 0, 0, 1);
+	EXPECT_EQ(send_frame(0, NULL, &q, &r, T0 + 2), 0);
+	EXPECT_EQ(srv.counters.other_server, 2);
+	EXPECT_EQ(state_of(1, T0 + 2), UVN_DHCP_BOUND);
+	/* Ours: released. */
+	q.server_id = HOST_IP;
+	EXPECT_EQ(send_frame(0, NULL, &q, &r, T0 + 3), 0);
+	EXPECT_EQ(state_of(1, T0 + 3), UVN_DHCP_AVAILABLE);
+	EXPECT_EQ(srv.counters.release, 2);
 }
 
 static void request_cannot_take_an_unplugged_devices_lease(void)
@@ -800,6 +837,7 @@ static void other_slot_cannot_touch_lease(void)
 	ip = bind(1, "A", 1, T0);
 	q = msg(DF_RELEASE, 1);
 	q.ciaddr = ip;
+	q.server_id = HOST_IP;
 	EXPECT_EQ(send_frame(2, "B", &q, &r, T0), 0);
 	q.type = DF_DECLINE;
 	q.requested = ip;
@@ -843,10 +881,10 @@ static void small_buffer_never_half_applies(void)
 	static const uint8_t only_mask[] = { 1 };
 	struct uvn_dhcp_config c;
 	struct uvn_dhcp_lease before[UVN_DHCP_LEASES];
-	uint8_t cid[250];
+	uint8_t cid[250], tail[2 + 125];
 	struct df_req q = msg(DF_DISCOVER, 1);
 	size_t n, cap;
-	int got;
+	int got, split;
 
 	config(&c);
 	c.nr_dns = 3;
@@ -862,18 +900,29 @@ static void small_buffer_never_half_applies(void)
 	q.cid_len = sizeof(cid);
 	q.prl = only_mask;
 	q.prl_len = sizeof(only_mask);
-	n = df_build(frame, &q);
-	for (cap = 300; cap <= UVN_DHCP_REPLY_MAX; cap++) {
-		setup_with(&c);
-		memcpy(before, srv.leases, sizeof(before));
-		got = uvn_dhcp_handle(&srv, 0, NULL, frame, n, reply, cap, T0);
-		if (got == -UVN_ENOSPC) {
-			EXPECT(!memcmp(before, srv.leases, sizeof(before)));
-		} else {
-			EXPECT(got > 0 && (size_t)got <= cap);
+	/* The same id whole, then in two instances (RFC 3396). */
+	tail[0] = 61;
+	tail[1] = 125;
+	memcpy(tail + 2, cid + 125, 125);
+	for (split = 0; split < 2; split++) {
+		if (split) {
+			q.cid_len = 125;
+			q.extra = tail;
+			q.extra_len = sizeof(tail);
 		}
+		n = df_build(frame, &q);
+		for (cap = 300; cap <= UVN_DHCP_REPLY_MAX; cap++) {
+			setup_with(&c);
+			memcpy(before, srv.leases, sizeof(before));
+			got = uvn_dhcp_handle(&srv, 0, NULL, frame, n, reply, cap, T0);
+			if (got == -UVN_ENOSPC) {
+				EXPECT(!memcmp(before, srv.leases, sizeof(before)));
+			} else {
+				EXPECT(got > 0 && (size_t)got <= cap);
+			}
+		}
+		EXPECT(got > 0);	/* the largest buffer fits */
 	}
-	EXPECT(got > 0);	/* the largest buffer fits */
 }
 
 static void configure_keeps_valid_leases(void)
@@ -1067,6 +1116,7 @@ static int populate(void)
 	bind(3, NULL, 4, T0);
 	q = msg(DF_DECLINE, 4);			/* declined */
 	q.requested = NET(5);
+	q.server_id = HOST_IP;
 	send_frame(3, NULL, &q, &r, T0);
 	return uvn_dhcp_export(&srv, exported, sizeof(exported), T0 + 100);
 }
@@ -1361,14 +1411,15 @@ static void parameter_request_list_honoured(void)
 	c.mtu = 1400;
 	setup_with(&c);
 
-	/* Mandatory ones and the mask first, then what was asked for, in its
-	 * order, each once; unknown codes (42: NTP) are skipped. */
+	/* Mandatory ones first, then what was asked for, in its order, each
+	 * once, the mask ahead of the router; unknown codes (42: NTP) are
+	 * skipped. */
 	q = msg(DF_DISCOVER, 1);
 	q.prl = some;
 	q.prl_len = sizeof(some);
 	EXPECT(send_frame(0, NULL, &q, &r, T0) > 0);
 	EXPECT_EQ(r.nr_order, 8);
-	EXPECT(!memcmp(r.order, (uint8_t[]){ 53, 54, 51, 58, 59, 1, 28, 3 }, 8));
+	EXPECT(!memcmp(r.order, (uint8_t[]){ 53, 54, 51, 58, 59, 28, 1, 3 }, 8));
 	EXPECT(!r.nr_dns && !r.mtu && !r.domain[0]);
 	/* Everything, in the client's order. */
 	q.prl = all;
@@ -1402,7 +1453,7 @@ static void parameter_request_list_honoured(void)
 	q.prl_len = sizeof(some);
 	EXPECT(send_frame(0, NULL, &q, &r, T0) > 0);
 	EXPECT_EQ(r.nr_order, 5);
-	EXPECT(!memcmp(r.order, (uint8_t[]){ 53, 54, 1, 28, 3 }, 5));
+	EXPECT(!memcmp(r.order, (uint8_t[]){ 53, 54, 28, 1, 3 }, 5));
 	/* The host's client asking for a router still gets none. */
 	q = msg(DF_DISCOVER, 2);
 	q.prl = all;
@@ -1422,6 +1473,165 @@ static void parameter_request_list_honoured(void)
 		EXPECT(send_frame(0, NULL, &q, &r, T0) > 0);
 		EXPECT_EQ(r.nr_order, 9);
 		EXPECT(!memcmp(r.order + 6, (uint8_t[]){ 26, 6, 15 }, 3));
+	}
+}
+
+/* Sends a DISCOVER with this list from slot; the codes after the 5 mandatory ones. */
+static size_t listed_order(uint32_t slot, const uint8_t *prl, size_t n, uint8_t *order)
+{
+	struct df_req q = msg(DF_DISCOVER, 1);
+	struct df_reply r;
+
+	q.prl = prl;
+	q.prl_len = n;
+	if (send_frame(slot, NULL, &q, &r, T0) <= 0 || r.nr_order < 5)
+		return 0;
+	EXPECT(!memcmp(r.order, (uint8_t[]){ 53, 54, 51, 58, 59 }, 5));
+	memcpy(order, r.order + 5, r.nr_order - 5);
+	return r.nr_order - 5;
+}
+
+/* RFC 2132/2131: the mask goes where the list asks for it, like the other
+ * options, except that it always precedes the router (RFC 2132 3.3). */
+static void subnet_mask_in_list_order(void)
+{
+	struct uvn_dhcp_config c;
+	struct df_req q;
+	struct df_reply r;
+	uint8_t o[64];
+
+	config(&c);
+	c.nr_dns = 1;
+	c.dns[0] = IP(9, 9, 9, 9);
+	c.mtu = 1400;
+	setup_with(&c);
+#define ORDER(slot, prl, ...)                                                           \
+	do {                                                                            \
+		static const uint8_t want[] = { __VA_ARGS__ };                          \
+		EXPECT_EQ(listed_order(slot, prl, sizeof(prl), o), sizeof(want));       \
+		EXPECT(!memcmp(o, want, sizeof(want)));                                 \
+	} while (0)
+	ORDER(0, ((uint8_t[]){ 28, 1, 6 }), 28, 1, 6);
+	ORDER(0, ((uint8_t[]){ 6, 26, 1 }), 6, 26, 1);		/* last, if asked last */
+	ORDER(0, ((uint8_t[]){ 1, 1, 28, 1 }), 1, 28);		/* once */
+	ORDER(0, ((uint8_t[]){ 3, 1 }), 1, 3);			/* never after the router */
+	ORDER(0, ((uint8_t[]){ 28, 3, 6, 1 }), 28, 1, 3, 6);
+	ORDER(0, ((uint8_t[]){ 6, 3 }), 1, 6, 3);		/* not asked for: still sent, first */
+	/* The host's client gets no router, so nothing moves the mask. */
+	ORDER(UVN_DHCP_HOST, ((uint8_t[]){ 3, 26, 1 }), 26, 1);
+#undef ORDER
+	/* Split in instances (RFC 3396), the list still orders the mask. */
+	q = msg(DF_DISCOVER, 2);
+	q.prl = (const uint8_t[]){ 28 };
+	q.prl_len = 1;
+	q.extra = (const uint8_t[]){ 55, 1, 6, 55, 2, 1, 3 };
+	q.extra_len = 7;
+	EXPECT(send_frame(0, NULL, &q, &r, T0) > 0);
+	EXPECT_EQ(r.nr_order, 9);
+	EXPECT(!memcmp(r.order + 5, (uint8_t[]){ 28, 6, 1, 3 }, 4));
+	/* No list: the mask first, then everything else. */
+	q = msg(DF_DISCOVER, 3);
+	q.no_prl = true;
+	EXPECT(send_frame(0, NULL, &q, &r, T0) > 0);
+	EXPECT_EQ(r.nr_order, 10);
+	EXPECT(!memcmp(r.order + 5, (uint8_t[]){ 1, 28, 26, 3, 6 }, 5));
+	/* INFORM and an empty list: the mask right after the server id. */
+	q = msg(DF_INFORM, 4);
+	q.ciaddr = NET(99);
+	q.prl = (const uint8_t[]){ 26, 1 };
+	q.prl_len = 2;
+	EXPECT(send_frame(0, NULL, &q, &r, T0) > 0);
+	EXPECT_EQ(r.nr_order, 4);
+	EXPECT(!memcmp(r.order, (uint8_t[]){ 53, 54, 26, 1 }, 4));
+	q.prl_len = 0;
+	EXPECT(send_frame(0, NULL, &q, &r, T0) > 0);
+	EXPECT_EQ(r.nr_order, 3);
+	EXPECT(r.has_mask);
+}
+
+/* A client id split in instances (RFC 3396) is one id: echoed whole. */
+static void split_client_id_echoed_whole(void)
+{
+	static const uint8_t whole[] = { 0xff, 'a', 'b', 'c', 'd', 'e' };
+	static const uint8_t tail[] = { 61, 3, 'c', 'd', 'e' };
+	static const uint8_t empty_first[] = { 61, 0, 61, 6, 0xff, 'a', 'b', 'c', 'd', 'e' };
+	static const uint8_t overload_both[] = { 52, 1, 3 };
+	uint8_t longest[2 + 55], *b = frame + 42;
+	uint8_t id[300];
+	struct df_req q;
+	struct df_reply r;
+	uint32_t offered;
+	size_t n;
+	int got;
+
+	setup();
+	/* Bound with the whole id, then the same id in two instances: the
+	 * same client, and the echo is the whole id. */
+	EXPECT_EQ(bind_cid(0, 1, whole, sizeof(whole), T0), NET(2));
+	q = with_cid(DF_DISCOVER, 2, whole, 3);
+	q.extra = tail;
+	q.extra_len = sizeof(tail);
+	EXPECT(send_frame(0, NULL, &q, &r, T0) > 0);
+	EXPECT_EQ(r.type, DF_OFFER);
+	EXPECT_EQ(r.yiaddr, NET(2));
+	EXPECT_EQ(r.cid_len, sizeof(whole));
+	EXPECT(!memcmp(r.cid, whole, sizeof(whole)));
+	/* An empty instance adds nothing; only empty ones are no id at all. */
+	q = msg(DF_DISCOVER, 3);
+	q.extra = empty_first;
+	q.extra_len = sizeof(empty_first);
+	EXPECT(send_frame(0, NULL, &q, &r, T0) > 0);
+	EXPECT_EQ(r.yiaddr, NET(2));
+	EXPECT_EQ(r.cid_len, sizeof(whole));
+	q.extra_len = 2;
+	EXPECT_EQ(send_frame(0, NULL, &q, &r, T0), -UVN_EINVAL);
+	EXPECT_EQ(srv.counters.bad_option, 1);
+	/* Options, then file, then sname (RFC 3396 5): 0xff 'a' 'b' + 'c' + 'd' 'e'. */
+	q = with_cid(DF_DISCOVER, 4, whole, 3);
+	q.extra = overload_both;
+	q.extra_len = sizeof(overload_both);
+	n = df_build(frame, &q);
+	b[108] = 61, b[109] = 1, b[110] = 'c', b[111] = 255;
+	b[44] = 61, b[45] = 2, b[46] = 'd', b[47] = 'e', b[48] = 255;
+	got = uvn_dhcp_handle(&srv, 0, NULL, frame, n, reply, sizeof(reply), T0);
+	EXPECT(got > 0);
+	EXPECT_EQ(df_parse_reply(reply, (size_t)got, &r), 0);
+	EXPECT_EQ(r.yiaddr, NET(2));
+	EXPECT_EQ(r.cid_len, sizeof(whole));
+	EXPECT(!memcmp(r.cid, whole, sizeof(whole)));
+
+	/* 200 + 55 bytes: the longest id one option holds, echoed as one. */
+	memset(id, 'I', sizeof(id));
+	id[0] = 0;
+	id[254] = 'Z';
+	longest[0] = 61;
+	longest[1] = 55;
+	memcpy(longest + 2, id + 200, 55);
+	q = with_cid(DF_DISCOVER, 5, id, 200);
+	q.extra = longest;
+	q.extra_len = sizeof(longest);
+	EXPECT(send_frame(1, NULL, &q, &r, T0) > 0);
+	EXPECT_EQ(r.type, DF_OFFER);
+	EXPECT_EQ(r.cid_len, 255);
+	EXPECT(!memcmp(r.cid, id, 255));
+	EXPECT_EQ(bind_cid(1, 6, id, 255, T0 + 1), r.yiaddr);	/* the same id, whole */
+	/* 300 bytes: no single option holds it; not echoed, still the client's key. */
+	{
+		uint8_t more[2 + 100];
+
+		more[0] = 61;
+		more[1] = 100;
+		memcpy(more + 2, id + 200, 100);
+		q = with_cid(DF_DISCOVER, 7, id, 200);
+		q.extra = more;
+		q.extra_len = sizeof(more);
+		EXPECT(send_frame(2, NULL, &q, &r, T0 + 2) > 0);
+		EXPECT_EQ(r.type, DF_OFFER);
+		EXPECT_EQ(r.cid_len, 0);
+		EXPECT(r.yiaddr != 0);
+		offered = r.yiaddr;
+		EXPECT(send_frame(2, NULL, &q, &r, T0 + 3) > 0);
+		EXPECT_EQ(r.yiaddr, offered);
 	}
 }
 
@@ -1469,6 +1679,7 @@ static void synth_op(uint8_t *prog, size_t *n, uint8_t slot, uint8_t type, uint8
 #define S_CIADDR	0x02
 #define S_OURS		0x08	/* our server id */
 #define S_LAST		0x80	/* the address last answered */
+#define S_SPLIT		0x10	/* or'ed into the type: the client id in two instances */
 
 static int write_seeds(const char *dir)
 {
@@ -1515,6 +1726,34 @@ static int write_seeds(const char *dir)
 		q.extra_len = sizeof(split);
 		err |= frame_seed(dir, "nak-split-options", &q);
 	}
+	q = msg(DF_RELEASE, 1);			/* no server id: malformed */
+	q.ciaddr = NET(2);
+	err |= frame_seed(dir, "release-no-server-id", &q);
+	q = msg(DF_DECLINE, 1);
+	q.requested = NET(2);
+	q.server_id = HOST_IP;
+	err |= frame_seed(dir, "decline", &q);
+	q = msg(DF_DISCOVER, 1);		/* the mask placed ahead of the router */
+	q.prl = (const uint8_t[]){ 3, 28, 1 };
+	q.prl_len = 3;
+	err |= frame_seed(dir, "params-router-mask", &q);
+	{
+		/* A client id split over options, file and sname (RFC 3396). */
+		static const uint8_t cid[] = { 0xff, 'a', 'b' }, overload_both[] = { 52, 1, 3 };
+		uint8_t seed[2 + DF_MAX], *b = seed + 2 + 42;
+
+		q = msg(DF_DISCOVER, 1);
+		q.cid = cid;
+		q.cid_len = sizeof(cid);
+		q.extra = overload_both;
+		q.extra_len = sizeof(overload_both);
+		len = df_build(seed + 2, &q);
+		b[108] = 61, b[109] = 1, b[110] = 'c', b[111] = 255;
+		b[44] = 61, b[45] = 2, b[46] = 'd', b[47] = 'e', b[48] = 255;
+		seed[0] = 'F';
+		seed[1] = 3;
+		err |= write_seed(dir, "client-id-split-overload", seed, 2 + len);
+	}
 
 	/* A program: DISCOVER, REQUEST on slot 1, slot 1 gone, DISCOVER on slot 2. */
 	prog[n++] = 'S';
@@ -1545,6 +1784,7 @@ static int write_seeds(const char *dir)
 		synth_op(prog, &n, (uint8_t)(i / 3), DF_DISCOVER, (uint8_t)i, 0, 0);
 		synth_op(prog, &n, (uint8_t)(i / 3), DF_REQUEST, (uint8_t)i, S_LAST | S_REQ | S_OURS, 0);
 	}
+	synth_op(prog, &n, 2, DF_RELEASE, 6, S_LAST | S_CIADDR, 0);	/* no server id: dropped */
 	synth_op(prog, &n, 2, DF_RELEASE, 6, S_LAST | S_CIADDR | S_OURS, 0);
 	synth_op(prog, &n, 1, DF_DISCOVER, 4, 0, 0);
 	synth_op(prog, &n, 1, DF_REQUEST, 4, S_LAST | S_REQ | S_OURS, 0);
@@ -1560,6 +1800,9 @@ static int write_seeds(const char *dir)
 	synth_op(prog, &n, 6, DF_DISCOVER, 0x35, 0, 0);
 	synth_op(prog, &n, 6, DF_DISCOVER, 0x75, 0, 0);
 	synth_op(prog, &n, 6, DF_RELEASE, 0x35, S_LAST | S_CIADDR | S_OURS, 0);
+	synth_op(prog, &n, 4, DF_DISCOVER | S_SPLIT, 0x13, 0, 0);
+	synth_op(prog, &n, 4, DF_REQUEST | S_SPLIT, 0x13, S_LAST | S_REQ | S_OURS, 0);
+	synth_op(prog, &n, 6, DF_DISCOVER | S_SPLIT, 0x35, 0, 0);
 	synth_op(prog, &n, 3, DF_INFORM, 9, S_CIADDR, 9);
 	synth_op(prog, &n, 32, DF_DISCOVER, 9, 0, 0);		/* the host */
 	prog[n++] = 1, prog[n++] = 0;				/* slot 0 gone */
@@ -1603,6 +1846,7 @@ int main(int argc, char **argv)
 	RUN(release_frees);
 	RUN(decline_quarantines);
 	RUN(declines_count_against_the_slot);
+	RUN(release_decline_need_server_id);
 	RUN(request_cannot_take_an_unplugged_devices_lease);
 	RUN(inform_gets_options_only);
 	RUN(host_gets_host_address);
@@ -1625,5 +1869,7 @@ int main(int argc, char **argv)
 	RUN(client_id_claims_lease_known_by_mac);
 	RUN(import_version_1);
 	RUN(parameter_request_list_honoured);
+	RUN(subnet_mask_in_list_order);
+	RUN(split_client_id_echoed_whole);
 	UNIT_EXIT();
 }
