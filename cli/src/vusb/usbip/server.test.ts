@@ -4,7 +4,7 @@ import net from 'node:net'
 import {UsbipServer} from './server.js'
 import type {VusbLogger} from './server.js'
 import {ImportedDevice, UsbipClientError, importRemoteDevice, listRemoteDevices} from './client.js'
-import {OpStatus, USBIP_VERSION, UrbStatus, encodeMessage} from './protocol.js'
+import {OpStatus, USBIP_VERSION, UrbStatus, encodeMessage, encodeSetup} from './protocol.js'
 import type {SetupPacket} from './protocol.js'
 import {UsbDevice} from '../usb/device.js'
 import {DescriptorType, splitDescriptors} from '../usb/descriptors.js'
@@ -204,6 +204,34 @@ describe('USB/IP server over loopback TCP', () => {
 		assert.equal((await listRemoteDevices(host, port)).length, 2)
 		assert.equal(server.plug(extra), '1-3')
 		assert.equal(server.unplug('1-3'), true)
+	})
+
+	it('closes a connection whose URB names another device than the one it imported', async () => {
+		const good = await importRemoteDevice(host, port, '1-1')
+		await enumerate(good)
+		const bad = await importRemoteDevice(host, port, '1-2')
+		const badClosed = socketClosed(bad)
+		const wrong = encodeMessage({
+			kind: 'CMD_SUBMIT',
+			seqnum: 1,
+			devid: good.devid,
+			direction: 1,
+			ep: 0,
+			transferFlags: 0,
+			transferBufferLength: 18,
+			startFrame: 0,
+			numberOfPackets: 0,
+			interval: 0,
+			setup: encodeSetup(getDescriptor(DescriptorType.DEVICE, 0, 18)),
+			data: Buffer.alloc(0),
+			isoPackets: [],
+		})
+		bad.socket.write(wrong)
+		await badClosed
+		assert.ok(logger.lines.some((l) => l.includes(`CMD_SUBMIT for devid 0x${good.devid.toString(16)}, but 1-2 is 0x${bad.devid.toString(16)}`)))
+		const still = await good.control(getDescriptor(DescriptorType.DEVICE, 0, 18))
+		assert.equal(still.data.length, 18)
+		good.close()
 	})
 
 	it('closes only the connection that sent a malformed message, with a logged reason', async () => {

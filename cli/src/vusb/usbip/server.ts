@@ -314,6 +314,21 @@ function deviceInfo(e: ExportEntry): UsbDeviceInfo {
 	}
 }
 
+/**
+ * A URB names the device it is for: (busnum << 16) | devnum of the import
+ * reply, as vhci_hcd writes it. Another number is a confused client, and
+ * Linux's usbip-host drops the connection for it too.
+ */
+function checkDevid(cmd: CmdSubmit | CmdUnlink, entry: ExportEntry): void {
+	const devid = ((entry.busnum << 16) | entry.devnum) >>> 0
+	if (cmd.devid !== devid) {
+		throw new ProtocolError(
+			'bad-field',
+			`${cmd.kind} for devid 0x${cmd.devid.toString(16)}, but ${entry.busid} is 0x${devid.toString(16)}`,
+		)
+	}
+}
+
 class Connection {
 	readonly remote: string
 	private readonly parser: UsbipStreamParser
@@ -442,6 +457,7 @@ class Connection {
 	private submit(cmd: CmdSubmit): void {
 		const entry = this.entry
 		if (!entry) throw new ProtocolError('unknown-command', 'CMD_SUBMIT before import')
+		checkDevid(cmd, entry)
 		const isochronous = cmd.isoPackets.length > 0
 		const reply = (completion: UrbCompletion): void => {
 			// A completion after unplug, disconnect or re-import belongs to nobody.
@@ -484,6 +500,7 @@ class Connection {
 	private unlink(cmd: CmdUnlink): void {
 		const entry = this.entry
 		if (!entry) throw new ProtocolError('unknown-command', 'CMD_UNLINK before import')
+		checkDevid(cmd, entry)
 		// -ECONNRESET: we took it back before completion, so no RET_SUBMIT follows.
 		// 0: it already completed and its RET_SUBMIT is on the wire.
 		const status = entry.device.unlink(cmd.unlinkSeqnum) ? UrbStatus.ECONNRESET : UrbStatus.OK
