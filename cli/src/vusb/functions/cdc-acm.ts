@@ -67,8 +67,10 @@ export interface CdcAcmOptions {
 	interfaceName?: string
 }
 
-/** bmCapabilities of the ACM descriptor: line coding, control line state and serial state. */
+/** ACM bmCapabilities D1: SET/GET_LINE_CODING, SET_CONTROL_LINE_STATE and SERIAL_STATE (PSTN 1.2 table 4). */
 const ACM_CAP_LINE = 0x02
+/** D2: SEND_BREAK. D0 (COMM_FEATURE requests) and D3 (NETWORK_CONNECTION) are never offered. */
+const ACM_CAP_SEND_BREAK = 0x04
 const NOTIFY_MAX_PACKET = 16
 const NOTIFY_INTERVAL_MS = 32
 /** SERIAL_STATE bits: bRxCarrier (DCD) and bTxCarrier (DSR). */
@@ -101,6 +103,8 @@ export class CdcAcmFunction implements UsbFunction, SerialPort {
 	}
 
 	private readonly handler: SerialHandler
+	/** What the ACM functional descriptor announces; requests outside it stall. */
+	private readonly capabilities: number
 	private readonly maxBufferedBytes: number
 	private readonly interfaceName: string | undefined
 	private commInterface = -1
@@ -120,6 +124,8 @@ export class CdcAcmFunction implements UsbFunction, SerialPort {
 
 	constructor(options: CdcAcmOptions) {
 		this.handler = options.handler
+		// A break is offered only to a handler that can act on it; cdc_acm then refuses TIOCSBRK itself.
+		this.capabilities = ACM_CAP_LINE | (options.handler.breakRequested ? ACM_CAP_SEND_BREAK : 0)
 		this.maxBufferedBytes = options.maxBufferedBytes ?? 1024 * 1024
 		this.interfaceName = options.interfaceName
 	}
@@ -158,7 +164,7 @@ export class CdcAcmFunction implements UsbFunction, SerialPort {
 			cdcHeaderDescriptor(),
 			// Call management capabilities 0: the device handles no call management itself.
 			cdcCallManagementDescriptor(0, this.dataInterface),
-			cdcAcmDescriptor(ACM_CAP_LINE),
+			cdcAcmDescriptor(this.capabilities),
 			cdcUnionDescriptor(this.commInterface, [this.dataInterface]),
 			endpointDescriptor({
 				address: this.notifyEndpoint,
@@ -212,17 +218,19 @@ export class CdcAcmFunction implements UsbFunction, SerialPort {
 	}
 
 	activeEndpoints(): number[] {
-		return this.configured ? this.ownedEndpoints() : []
+		return this.configured ? [this.notifyEndpoint, this.bulkIn, this.bulkOut] : []
 	}
 
-	ownedEndpoints(): number[] {
-		return [this.notifyEndpoint, this.bulkIn, this.bulkOut]
+	interfaceEndpoints(interfaceNumber: number): number[] {
+		if (interfaceNumber === this.commInterface) return [this.notifyEndpoint]
+		return interfaceNumber === this.dataInterface ? [this.bulkIn, this.bulkOut] : []
 	}
 
 	controlRequest(setup: SetupPacket, data: Buffer): ControlOutcome {
 		const type = setup.requestType & RequestType.TYPE_MASK
 		// Requests to one of its endpoints come here too: wIndex is then no interface.
 		if ((setup.requestType & RequestType.RECIPIENT_MASK) !== RequestType.RECIPIENT_INTERFACE) return 'stall'
+		// Class requests belong to the communication interface (PSTN 1.2 6.3), never the data one.
 		if (type !== RequestType.TYPE_CLASS || (setup.index & 0xff) !== this.commInterface) return 'stall'
 		const isIn = (setup.requestType & RequestType.DIR_IN) !== 0
 		switch (setup.request) {
@@ -246,7 +254,7 @@ export class CdcAcmFunction implements UsbFunction, SerialPort {
 				return Buffer.alloc(0)
 			}
 			case CdcRequest.SEND_BREAK:
-				if (isIn) return 'stall'
+				if (isIn || (this.capabilities & ACM_CAP_SEND_BREAK) === 0) return 'stall'
 				this.handler.breakRequested?.(setup.value)
 				return Buffer.alloc(0)
 			default:

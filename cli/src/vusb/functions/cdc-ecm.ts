@@ -78,8 +78,15 @@ export class CdcEcmFunction extends CdcNetworkFunction {
 		return 'ok'
 	}
 
-	protected resetTransfers(): void {
+	protected abortInTransfer(): void {
+		// The host has the head frame's first packets and ended that transfer:
+		// its rest would arrive as a frame of its own, so it is dropped.
+		if (this.headOffset > 0 && this.framesToHost.shift()) this.stats.framesDropped++
 		this.headOffset = 0
+	}
+
+	protected abortOutTransfer(): void {
+		if (this.outLength > 0) this.stats.framesDropped++
 		this.outParts = []
 		this.outLength = 0
 	}

@@ -216,6 +216,38 @@ describe('CDC NCM function', () => {
 		assert.deepEqual([...second.data], [0xa1, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00])
 	})
 
+	it('takes class requests on the communication interface only', () => {
+		const {device, ncm} = ncmDevice()
+		control(device, {requestType: 0, request: 9, value: 1, index: 0, length: 0})
+		const {comm, data} = ncm.interfaceNumbers
+		const size = Buffer.alloc(4)
+		size.writeUInt32LE(8192, 0)
+		const requests: Array<[string, SetupPacket, typeof size?]> = [
+			['GET_NTB_PARAMETERS', {requestType: 0xa1, request: 0x80, value: 0, index: data, length: 28}],
+			['SET_NTB_INPUT_SIZE', {requestType: 0x21, request: 0x86, value: 0, index: data, length: 4}, size],
+			['SET_NTB_FORMAT', {requestType: 0x21, request: 0x84, value: 0, index: data, length: 0}],
+			['SET_ETHERNET_PACKET_FILTER', {requestType: 0x21, request: 0x43, value: 0x0c, index: data, length: 0}],
+		]
+		for (const [name, setup, body] of requests) assert.equal(control(device, setup, body).status, UrbStatus.EPIPE, name)
+		assert.equal(ncm.negotiatedNtbInMaxSize, 16384)
+		assert.equal(control(device, {requestType: 0x21, request: 0x86, value: 0, index: comm, length: 4}, size).status, 0)
+		assert.equal(ncm.negotiatedNtbInMaxSize, 8192)
+	})
+
+	it('drops a half-received NTB when the host resets the OUT endpoint', () => {
+		const {device, ncm, frames} = ncmDevice()
+		control(device, {requestType: 0, request: 9, value: 1, index: 0, length: 0})
+		control(device, {requestType: 0x01, request: 11, value: 1, index: 1, length: 0})
+		const bulkOut = ncm.endpointAddresses.bulkOut
+		const ntb = buildNtb16([frame(0xc1, 1500)], 0, LAYOUT)
+		// The first packet of an NTB, then CLEAR_FEATURE(ENDPOINT_HALT) on bulk OUT.
+		submit(device, {endpoint: bulkOut, direction: 'out', data: ntb.subarray(0, 512)})
+		assert.equal(control(device, {requestType: 0x02, request: 1, value: 0, index: bulkOut, length: 0}).status, 0)
+		submit(device, {endpoint: bulkOut, direction: 'out', data: buildNtb16([frame(0xc2, 60)], 1, LAYOUT)})
+		assert.deepEqual(frames.received, [frame(0xc2, 60)])
+		assert.equal(ncm.ncmStats.badNtbs, 0, 'the new NTB was not read as the old one\'s rest')
+	})
+
 	it('unpacks OUT NTBs and packs queued frames into IN NTBs', () => {
 		const {device, ncm, frames} = ncmDevice()
 		control(device, {requestType: 0, request: 9, value: 1, index: 0, length: 0})

@@ -170,7 +170,11 @@ export class CdcNcmFunction extends CdcNetworkFunction {
 		return 'ok'
 	}
 
-	protected resetTransfers(): void {
+	protected abortInTransfer(): void {
+		// Nothing to drop: every IN transfer is a whole NTB, built when the URB comes.
+	}
+
+	protected abortOutTransfer(): void {
 		this.outParts = []
 		this.outLength = 0
 	}

@@ -43,7 +43,7 @@ export interface FramePort {
 	readonly active: boolean
 	/** The host's SET_ETHERNET_PACKET_FILTER bitmap (PacketFilter); what it wants to receive. */
 	readonly packetFilter: number
-	/** The host's SET_ETHERNET_MULTICAST_FILTERS list, 6 bytes per address. */
+	/** The host's SET_ETHERNET_MULTICAST_FILTERS list, 6 bytes per address; empty while we offer no perfect filters. */
 	readonly multicastFilters: Buffer
 }
 
@@ -77,6 +77,8 @@ export interface CdcNetworkOptions {
 
 const NOTIFY_MAX_PACKET = 16 // CONNECTION_SPEED_CHANGE is 16 bytes and must fit one packet.
 const NOTIFY_INTERVAL_MS = 32
+/** wNumberMCFilters: no perfect multicast filters, so SET_ETHERNET_MULTICAST_FILTERS is unsupported. */
+const NUMBER_MC_FILTERS = 0
 
 export abstract class CdcNetworkFunction implements UsbFunction, FramePort {
 	abstract readonly name: string
@@ -108,7 +110,7 @@ export abstract class CdcNetworkFunction implements UsbFunction, FramePort {
 	protected readonly framesToHost: Buffer[] = []
 
 	packetFilter: number = PacketFilter.DIRECTED | PacketFilter.BROADCAST
-	multicastFilters: Buffer = Buffer.alloc(0)
+	readonly multicastFilters: Buffer = Buffer.alloc(0)
 	readonly stats = {framesFromHost: 0, framesToHost: 0, framesDropped: 0}
 
 	constructor(options: CdcNetworkOptions) {
@@ -164,7 +166,7 @@ export abstract class CdcNetworkFunction implements UsbFunction, FramePort {
 				macAddressIndex: this.macStringIndex,
 				ethernetStatistics: 0,
 				maxSegmentSize: this.maxSegmentSize,
-				numberMcFilters: 0,
+				numberMcFilters: NUMBER_MC_FILTERS,
 				numberPowerFilters: 0,
 			}),
 			...this.extraFunctionalDescriptors(),
@@ -249,8 +251,15 @@ export abstract class CdcNetworkFunction implements UsbFunction, FramePort {
 		return this.dataAlternate === 1 ? [this.notifyEndpoint, this.bulkIn, this.bulkOut] : [this.notifyEndpoint]
 	}
 
-	ownedEndpoints(): number[] {
-		return [this.notifyEndpoint, this.bulkIn, this.bulkOut]
+	interfaceEndpoints(interfaceNumber: number): number[] {
+		if (interfaceNumber === this.commInterface) return [this.notifyEndpoint]
+		return interfaceNumber === this.dataInterface ? [this.bulkIn, this.bulkOut] : []
+	}
+
+	endpointReset(address: number): void {
+		// Notifications are whole packets: only the bulk endpoints carry transfers that span URBs.
+		if (address === this.bulkIn) this.abortInTransfer()
+		if (address === this.bulkOut) this.abortOutTransfer()
 	}
 
 	controlRequest(setup: SetupPacket, data: Buffer): ControlOutcome {
@@ -258,7 +267,8 @@ export abstract class CdcNetworkFunction implements UsbFunction, FramePort {
 		const iface = setup.index & 0xff
 		// Requests to one of its endpoints come here too: wIndex is then no interface.
 		if ((setup.requestType & RequestType.RECIPIENT_MASK) !== RequestType.RECIPIENT_INTERFACE) return 'stall'
-		if (type !== RequestType.TYPE_CLASS || (iface !== this.commInterface && iface !== this.dataInterface)) return 'stall'
+		// Class requests belong to the communication interface (ECM 1.2 6.2, NCM 1.0 6.2), never the data one.
+		if (type !== RequestType.TYPE_CLASS || iface !== this.commInterface) return 'stall'
 		const isIn = (setup.requestType & RequestType.DIR_IN) !== 0
 		const specific = this.classRequest(setup, data)
 		if (specific !== undefined) return specific
@@ -269,12 +279,9 @@ export abstract class CdcNetworkFunction implements UsbFunction, FramePort {
 				this.handler.filterChanged?.()
 				return Buffer.alloc(0)
 			case CdcRequest.SET_ETHERNET_MULTICAST_FILTERS:
-				// We declared zero perfect filters, so hosts should fall back to ALL_MULTICAST;
-				// accept the list anyway (6 bytes per address) as harmless.
-				if (isIn || data.length % 6 !== 0) return 'stall'
-				this.multicastFilters = Buffer.from(data)
-				this.handler.filterChanged?.()
-				return Buffer.alloc(0)
+				// With wNumberMCFilters 0 the request is not supported (ECM 1.2
+				// 6.2.4); hosts use ALL_MULTICAST instead.
+				return 'stall'
 			default:
 				// PM pattern filters and statistics were declared unsupported in the functional descriptor.
 				return 'stall'
@@ -308,8 +315,13 @@ export abstract class CdcNetworkFunction implements UsbFunction, FramePort {
 	/** Fills one bulk IN URB from framesToHost, or says 'pending' when there is nothing. */
 	protected abstract bulkInTransfer(maxLength: number): InOutcome
 	protected abstract bulkOutTransfer(data: Buffer, transferFlags: number): OutOutcome
-	/** Drops partial transfers; called on every alternate-setting or configuration change. */
-	protected abstract resetTransfers(): void
+	/**
+	 * Drop a transfer half done on bulk IN or OUT, so the next one starts a
+	 * fresh frame: on every alternate-setting or configuration change and
+	 * when the host resets that endpoint.
+	 */
+	protected abstract abortInTransfer(): void
+	protected abstract abortOutTransfer(): void
 
 	/** Restores negotiated parameters to defaults: on data alternate 0 and on (de)configuration. */
 	protected resetFunction(): void {}
@@ -349,7 +361,8 @@ export abstract class CdcNetworkFunction implements UsbFunction, FramePort {
 	}
 
 	private resetDataPath(): void {
+		this.abortInTransfer()
+		this.abortOutTransfer()
 		this.framesToHost.length = 0
-		this.resetTransfers()
 	}
 }

@@ -303,8 +303,8 @@ export class HidKeyboardFunction implements UsbFunction {
 		return this.configured ? [this.inEndpoint] : []
 	}
 
-	ownedEndpoints(): number[] {
-		return [this.inEndpoint]
+	interfaceEndpoints(interfaceNumber: number): number[] {
+		return interfaceNumber === this.interfaceNumber ? [this.inEndpoint] : []
 	}
 
 	controlRequest(setup: SetupPacket, data: Buffer): ControlOutcome {

@@ -158,6 +158,21 @@ describe('EP0 standard requests', () => {
 		expectStall(control(device, getDescriptor(DescriptorType.STRING, 99, 255)), 'string 99')
 	})
 
+	it('has strings only in the LANGIDs of string 0, and enumerates as Linux reads them', () => {
+		const {device} = ecmDevice()
+		const string = (index: number, langId: number): UrbCompletion =>
+			control(device, {requestType: 0x80, request: 6, value: (DescriptorType.STRING << 8) | index, index: langId, length: 255})
+		// usb_get_langid: string 0 with wIndex 0, then every string in its first LANGID.
+		const langIds = string(0, 0).data
+		const first = langIds.readUInt16LE(2)
+		assert.equal(first, 0x0409)
+		assert.equal(string(1, first).data.subarray(2).toString('utf16le'), 'usbvnet')
+		assert.equal(string(3, first).data.subarray(2).toString('utf16le'), 'VUSB0001')
+		expectStall(string(2, 0x0407), 'German, which string 0 does not list')
+		expectStall(string(2, 0), 'LANGID 0 for a string other than 0')
+		assert.deepEqual([...string(0, 0x0407).data], [...langIds], 'string 0 is the same whatever wIndex says')
+	})
+
 	it('has a device qualifier and other-speed configuration only at high speed', () => {
 		const high = ecmDevice('high').device
 		const q = control(high, getDescriptor(DescriptorType.DEVICE_QUALIFIER, 0, 10))
@@ -226,6 +241,24 @@ describe('EP0 standard requests', () => {
 		assert.equal(config[7]! & 0x20, 0, 'bmAttributes without remote wakeup')
 		expectStall(control(device, {requestType: 0x00, request: 3, value: 2, index: 0x0300, length: 0}), 'TEST_MODE')
 		expectStall(control(device, {requestType: 0x82, request: 0, value: 0, index: 0x8f, length: 2}), 'status of a missing endpoint')
+	})
+
+	it('resets only the selected interface\'s endpoints on SET_INTERFACE', () => {
+		const {device, ecm} = ecmDevice()
+		control(device, setConfiguration(1))
+		control(device, setInterface(1, 1))
+		const {notify, bulkIn} = ecm.endpointAddresses
+		const halt = (address: number): number => control(device, {requestType: 0x02, request: 3, value: 0, index: address, length: 0}).status
+		const halted = (address: number): number =>
+			control(device, {requestType: 0x82, request: 0, value: 0, index: address, length: 2}).data[0]!
+		assert.equal(halt(notify), 0)
+		assert.equal(halt(bulkIn), 0)
+		control(device, setInterface(1, 1))
+		assert.equal(halted(bulkIn), 0, 'the data interface\'s own endpoint is reset')
+		assert.equal(halted(notify), 1, 'the communication interface\'s notification endpoint stays halted')
+		expectStall(submit(device, {endpoint: notify & 0x0f, direction: 'in', transferBufferLength: 16}), 'still halted')
+		control(device, setInterface(0, 0))
+		assert.equal(halted(notify), 0)
 	})
 
 	it('stalls unknown requests, SET_DESCRIPTOR and class requests to the device', () => {
@@ -342,6 +375,53 @@ describe('CDC ECM function', () => {
 		assert.deepEqual([small.status, small.actualLength, small.data[0]], [0, 60, 11])
 	})
 
+	it('starts a fresh frame on an endpoint after CLEAR_FEATURE(ENDPOINT_HALT)', () => {
+		const {device, ecm, frames} = activeEcm()
+		const {bulkIn, bulkOut} = ecm.endpointAddresses
+		const clearHalt = (address: number): number => control(device, {requestType: 0x02, request: 1, value: 0, index: address, length: 0}).status
+		// OUT: half a frame (a whole packet) arrives, the host resets the endpoint, a new frame follows.
+		submit(device, {endpoint: bulkOut, direction: 'out', data: Buffer.alloc(512, 1)})
+		frames.port!.sendToHost(Buffer.alloc(1500, 7))
+		const part1 = submit(device, {endpoint: bulkIn & 0x0f, direction: 'in', transferBufferLength: 1024}) as UrbCompletion
+		assert.equal(part1.actualLength, 1024)
+		assert.equal(clearHalt(bulkOut), 0)
+		submit(device, {endpoint: bulkOut, direction: 'out', data: Buffer.alloc(60, 2)})
+		assert.deepEqual(frames.received, [Buffer.alloc(60, 2)], 'the half frame is not glued to the next one')
+		// Resetting OUT left IN alone: the frame there goes on where it was.
+		const part2 = submit(device, {endpoint: bulkIn & 0x0f, direction: 'in', transferBufferLength: 1024}) as UrbCompletion
+		assert.equal(part2.actualLength, 476)
+		// IN: a frame cut off by the reset is dropped, the next URB gets the next frame whole.
+		frames.port!.sendToHost(Buffer.alloc(1500, 8))
+		frames.port!.sendToHost(Buffer.alloc(100, 9))
+		submit(device, {endpoint: bulkIn & 0x0f, direction: 'in', transferBufferLength: 1024})
+		const dropped = ecm.stats.framesDropped
+		assert.equal(clearHalt(bulkIn), 0)
+		assert.equal(ecm.stats.framesDropped, dropped + 1)
+		const next = submit(device, {endpoint: bulkIn & 0x0f, direction: 'in', transferBufferLength: 1024}) as UrbCompletion
+		assert.deepEqual([next.actualLength, next.data[0]], [100, 9])
+	})
+
+	it('takes class requests on the communication interface only', () => {
+		const {device, ecm} = activeEcm()
+		const {comm, data} = ecm.interfaceNumbers
+		const filter = PacketFilter.DIRECTED | PacketFilter.BROADCAST | PacketFilter.PROMISCUOUS
+		expectStall(control(device, {requestType: 0x21, request: 0x43, value: filter, index: data, length: 0}), 'packet filter to the data interface')
+		assert.notEqual(ecm.packetFilter, filter)
+		assert.equal(control(device, {requestType: 0x21, request: 0x43, value: filter, index: comm, length: 0}).status, 0)
+		assert.equal(ecm.packetFilter, filter)
+	})
+
+	it('stalls SET_ETHERNET_MULTICAST_FILTERS, having announced no perfect filters', () => {
+		const {device, ecm} = activeEcm()
+		const config = control(device, getDescriptor(DescriptorType.CONFIGURATION, 0, 512)).data
+		const ethernet = splitDescriptors(config).find((p) => p.type === DescriptorType.CS_INTERFACE && p.bytes[2] === 0x0f)!
+		assert.equal(ethernet.bytes.readUInt16LE(10), 0, 'wNumberMCFilters')
+		const group = Buffer.from([0x01, 0x00, 0x5e, 0x00, 0x00, 0xfb])
+		expectStall(control(device, {requestType: 0x21, request: 0x40, value: 1, index: 0, length: 6}, group), 'one multicast filter')
+		expectStall(control(device, {requestType: 0x21, request: 0x40, value: 0, index: 0, length: 0}), 'an empty list')
+		assert.equal(ecm.multicastFilters.length, 0)
+	})
+
 	it('lets a waiting URB be unlinked, so it never completes', () => {
 		const {device, ecm, frames} = activeEcm()
 		let completed = false
@@ -403,6 +483,41 @@ describe('CDC ACM function', () => {
 		assert.deepEqual(serial.lines, [{dtr: true, rts: true}])
 		const state = submit(device, {endpoint: acm.endpointAddresses.notify & 0x0f, direction: 'in', transferBufferLength: 16}) as UrbCompletion
 		assert.deepEqual([...state.data], [0xa1, 0x20, 0, 0, 0, 0, 2, 0, 0x03, 0x00])
+	})
+
+	/** bmCapabilities of the ACM functional descriptor (subtype 2). */
+	function acmCapabilities(device: UsbDevice): number {
+		const config = control(device, getDescriptor(DescriptorType.CONFIGURATION, 0, 512)).data
+		return splitDescriptors(config).find((p) => p.type === DescriptorType.CS_INTERFACE && p.bytes[2] === 0x02)!.bytes[3]!
+	}
+
+	it('stalls SEND_BREAK unless bmCapabilities announces it, which only a handler that takes breaks gets', () => {
+		const {device} = acmDevice()
+		assert.equal(acmCapabilities(device), 0x02, 'D1 only: line coding, control lines, serial state')
+		expectStall(control(device, {requestType: 0x21, request: 0x23, value: 250, index: 0, length: 0}), 'SEND_BREAK without D2')
+		expectStall(control(device, {requestType: 0x21, request: 0x02, value: 1, index: 0, length: 2}, Buffer.from([1, 0])), 'SET_COMM_FEATURE without D0')
+
+		const breaks: number[] = []
+		const breaking = new (class extends RecordingSerial {
+			breakRequested(durationMs: number): void {
+				breaks.push(durationMs)
+			}
+		})()
+		const withBreak = new UsbDevice({vendorId: 0x1d6b, productId: 0x0106, speed: 'full'}, [new CdcAcmFunction({handler: breaking})])
+		control(withBreak, setConfiguration(1))
+		assert.equal(acmCapabilities(withBreak), 0x06, 'D1 and D2')
+		assert.equal(control(withBreak, {requestType: 0x21, request: 0x23, value: 250, index: 0, length: 0}).status, 0)
+		assert.deepEqual(breaks, [250])
+	})
+
+	it('takes class requests on the communication interface only', () => {
+		const {device, acm, serial} = acmDevice()
+		const data = acm.interfaceNumbers.data
+		const coding = Buffer.from([0x80, 0x25, 0x00, 0x00, 0x00, 0x00, 0x08])
+		expectStall(control(device, {requestType: 0x21, request: 0x20, value: 0, index: data, length: 7}, coding), 'SET_LINE_CODING')
+		expectStall(control(device, {requestType: 0xa1, request: 0x21, value: 0, index: data, length: 7}), 'GET_LINE_CODING')
+		expectStall(control(device, {requestType: 0x21, request: 0x22, value: 3, index: data, length: 0}), 'SET_CONTROL_LINE_STATE')
+		assert.deepEqual([serial.codings, serial.lines], [[], []])
 	})
 
 	it('moves bytes both ways, coalescing host-bound writes up to the URB size', () => {

@@ -133,8 +133,14 @@ export interface UsbFunction {
 	controlRequest(setup: SetupPacket, data: Buffer): ControlOutcome
 	/** Addresses of the endpoints usable in the current alternate settings. */
 	activeEndpoints(): number[]
-	/** Every endpoint address this function owns, whatever the alternate setting. */
-	ownedEndpoints(): number[]
+	/** Every endpoint address of that interface, whatever its alternate setting. */
+	interfaceEndpoints(interfaceNumber: number): number[]
+	/**
+	 * The endpoint's data toggle was reset (CLEAR_FEATURE(ENDPOINT_HALT),
+	 * SET_INTERFACE): a transfer half done on it cannot go on, so the next
+	 * one must start a fresh frame.
+	 */
+	endpointReset?(address: number): void
 	handleIn(address: number, maxLength: number): InOutcome
 	handleOut(address: number, data: Buffer, transferFlags: number): OutOutcome
 }
@@ -172,6 +178,8 @@ interface PendingIn {
 type DeviceState = 'default' | 'address' | 'configured'
 
 const CONFIGURATION_VALUE = 1
+/** The languages of our strings, as string descriptor 0 lists them. */
+const LANGUAGE_IDS = [LANGID_EN_US]
 
 function ok(data: Buffer = Buffer.alloc(0)): UrbCompletion {
 	return {status: UrbStatus.OK, actualLength: data.length, data}
@@ -529,7 +537,7 @@ export class UsbDevice {
 					if ((address & 0x0f) === 0) return empty
 					if (!this.endpointUsable(address)) return 'stall'
 					if (set) this.halted.add(address)
-					else this.halted.delete(address)
+					else this.resetEndpoint(address)
 					// A halt fails the URBs already waiting, as a halted endpoint STALLs
 					// the next token; clearing it lets those queued behind it proceed.
 					this.serveIn(address)
@@ -548,7 +556,7 @@ export class UsbDevice {
 			case StandardRequest.GET_DESCRIPTOR: {
 				if (!isIn) return 'stall'
 				if (recipient !== RequestType.RECIPIENT_DEVICE) return undefined
-				return this.getDescriptor(setup.value >> 8, setup.value & 0xff)
+				return this.getDescriptor(setup.value >> 8, setup.value & 0xff, setup.index)
 			}
 			case StandardRequest.SET_DESCRIPTOR:
 			case StandardRequest.SYNCH_FRAME:
@@ -578,7 +586,9 @@ export class UsbDevice {
 				if (isIn || recipient !== RequestType.RECIPIENT_INTERFACE) return 'stall'
 				const fn = this.interfaceUsable(setup.index)
 				if (!fn || !fn.setAlternate(setup.index & 0xff, setup.value)) return 'stall'
-				for (const address of fn.ownedEndpoints()) this.halted.delete(address)
+				// Only this interface's endpoints (USB 2.0 9.4.10): a CDC data
+				// interface's change leaves the notification endpoint's halt alone.
+				for (const address of fn.interfaceEndpoints(setup.index & 0xff)) this.resetEndpoint(address)
 				this.flushInactive(UrbStatus.ESHUTDOWN)
 				for (const address of fn.activeEndpoints()) this.serveIn(address)
 				return empty
@@ -586,6 +596,12 @@ export class UsbDevice {
 			default:
 				return undefined
 		}
+	}
+
+	/** Clears the halt and the data toggle (USB 2.0 9.4.5, 9.4.10), which ends any transfer in progress there. */
+	private resetEndpoint(address: number): void {
+		this.halted.delete(address)
+		this.endpointOwner.get(address)?.endpointReset?.(address)
 	}
 
 	private interfaceUsable(index: number): UsbFunction | undefined {
@@ -599,16 +615,18 @@ export class UsbDevice {
 		return fn !== undefined && fn.activeEndpoints().includes(address)
 	}
 
-	private getDescriptor(type: number, index: number): ControlOutcome {
+	private getDescriptor(type: number, index: number, langId: number): ControlOutcome {
 		switch (type) {
 			case DescriptorType.DEVICE:
 				return this.deviceDescriptor()
 			case DescriptorType.CONFIGURATION:
 				return index === 0 ? this.configurationDescriptor() : 'stall'
 			case DescriptorType.STRING: {
-				if (index === 0) return languageIdsDescriptor([LANGID_EN_US])
-				// wIndex names a language; every language gets the only one we have.
-				const text = this.string(index)
+				if (index === 0) return languageIdsDescriptor(LANGUAGE_IDS)
+				// wIndex names the language; there are strings only in the ones
+				// string 0 lists (as in Linux's gadget composite). Hosts read
+				// string 0 first and ask in its first LANGID.
+				const text = LANGUAGE_IDS.includes(langId) ? this.string(index) : undefined
 				return text === undefined ? 'stall' : stringDescriptor(text)
 			}
 			case DescriptorType.DEVICE_QUALIFIER: {
