@@ -80,6 +80,63 @@ static bool owns(const struct uvn_dhcp_lease *l, const struct client *cl, uint32
 	       (!l->serial[0] || uvn_dhcp_serial_equal(l->serial, cl->serial));
 }
 
+/*
+ * Is an entry of the client's id another device's? Devices cloned from one
+ * image send the same id (systemd-networkd derives it from /etc/machine-id),
+ * so the id alone does not tell them apart. Stricter than owns(), expired
+ * or not: an entry tied to a slot is that slot's device's, one tied to none
+ * (unplugged, imported) its USB serial's, if one was known, so that its
+ * device still finds it when it comes back.
+ */
+static bool someone_elses(const struct uvn_dhcp_lease *l, const struct client *cl)
+{
+	if (l->slot != UVN_DHCP_NO_SLOT)
+		return l->slot != cl->slot;
+	return l->serial[0] && !uvn_dhcp_serial_equal(l->serial, cl->serial);
+}
+
+/*
+ * The entry remembering the client (see struct uvn_dhcp_lease): one of its
+ * client id, else one recorded without an id for its hardware address. The
+ * id's entries that are someone else's are skipped (counted as foreign):
+ * each clone is a client of its own. Of the others, the one tied to its
+ * slot comes first, then its serial's, then the one with the address it
+ * asks for (want), so that clones without serials back after a reload
+ * each find their own.
+ */
+static struct uvn_dhcp_lease *find_mine(struct uvn_dhcp_server *s, const struct client *cl,
+					uint32_t want)
+{
+	struct uvn_dhcp_lease *best = NULL, *by_mac = NULL;
+	unsigned int i, rank, best_rank = 0;
+
+	for (i = 0; i < UVN_DHCP_LEASES; i++) {
+		struct uvn_dhcp_lease *l = &s->leases[i];
+
+		if (!uvn_dhcp_remembers_client(l) ||
+		    !uvn_dhcp_is_client(l, cl->mac, cl->cid_len, cl->cid))
+			continue;
+		if (!l->cid_len) {
+			if (!cl->cid_len)
+				return l;
+			if (!by_mac)
+				by_mac = l;
+			continue;
+		}
+		if (someone_elses(l, cl)) {
+			s->counters.foreign++;
+			continue;
+		}
+		rank = 1 + (l->slot == cl->slot ? 4 : 0) + (l->serial[0] ? 2 : 0) +
+		       (want && l->ip == want ? 1 : 0);
+		if (rank > best_rank) {
+			best = l;
+			best_rank = rank;
+		}
+	}
+	return best ? best : by_mac;
+}
+
 /* Why the client may not have ip now (a NAK's message), or NULL if it may. */
 static const char *unusable(struct uvn_dhcp_server *s, uint32_t ip, const struct client *cl,
 			    uint32_t now)
@@ -442,7 +499,9 @@ int uvn_dhcp_handle(struct uvn_dhcp_server *s, uint32_t slot, const char *serial
 	cl.cid = m.cid;
 	cl.serial = serial ? serial : "";
 	cl.slot = slot;
-	cl.mine = uvn_dhcp_find_client(s, cl.mac, cl.cid_len, cl.cid);
+	/* The host's own client and INFORM use no lease. */
+	cl.mine = slot == UVN_DHCP_HOST || m.type == DHCP_INFORM ? NULL :
+		  find_mine(s, &cl, m.requested_ip ? m.requested_ip : m.ciaddr);
 	if (slot == UVN_DHCP_HOST) {
 		host_request(s, &m, &a);
 	} else {

@@ -113,7 +113,9 @@ struct uvn_dhcp_counters {
 	uint32_t offer, ack, nak;
 	uint32_t exhausted;		/* no address left for a DISCOVER */
 	uint32_t slot_cap;		/* a slot hit per_slot_cap */
-	uint32_t foreign;		/* touched a lease held on another slot/device */
+	uint32_t foreign;		/* touched a lease held on another slot/device;
+					 * also a client id in use on another slot or
+					 * USB device (served as a client of its own) */
 	uint32_t other_server;		/* REQUEST naming another server id */
 	uint32_t ignored;		/* RELEASE/DECLINE of no lease of that client */
 	uint32_t rapid_commit;		/* DISCOVERs ACKed at once (also counted in ack) */
@@ -132,7 +134,11 @@ enum uvn_dhcp_lease_state {
  * else by its hardware address (RFC 2131 4.2). A lease recorded without an
  * identifier (from a client that sent none, or a version 1 table) is also
  * its hardware address's when that client now sends one; the next ACK
- * records the identifier.
+ * records the identifier. Devices cloned from one image may all send one
+ * identifier: each gets an entry of its own, told apart by slot and USB
+ * serial, so one identifier may be in several entries (at most one per
+ * slot). Two devices with one hardware address and no identifier are not
+ * told apart (the second gets nothing while the first's lease runs).
  */
 struct uvn_dhcp_lease {
 	uint32_t ip;
@@ -233,8 +239,10 @@ int uvn_dhcp_export(const struct uvn_dhcp_server *s, uint8_t *buf, size_t cap, u
 /*
  * Replaces the lease table with an exported one, after checking all of it
  * against the current config (format, checksum, addresses in the pool or
- * reserved, no duplicate address or MAC, known states, sane times). On any
- * error returns -UVN_EINVAL, *why says what, and nothing changes.
+ * reserved, no duplicate address, nor MAC among leases without a client id,
+ * known states, sane times); a client id may repeat (clones, see struct
+ * uvn_dhcp_lease). On any error returns -UVN_EINVAL, *why says what, and
+ * nothing changes.
  */
 int uvn_dhcp_import(struct uvn_dhcp_server *s, const uint8_t *buf, size_t len, uint32_t now,
 		    const char **why);

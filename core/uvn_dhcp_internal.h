@@ -95,14 +95,15 @@ bool uvn_dhcp_serial_equal(const char *stored, const char *serial);
 
 /* uvn_dhcp_lease.c */
 bool uvn_dhcp_lease_active(const struct uvn_dhcp_lease *l, uint32_t now);
+/* Offered, bound or available: the entry still names a client. */
+bool uvn_dhcp_remembers_client(const struct uvn_dhcp_lease *l);
+/* The entry of a client known by its MAC alone (no client id), or NULL. */
 struct uvn_dhcp_lease *uvn_dhcp_find_mac(struct uvn_dhcp_server *s, const uint8_t *mac);
-/* Is the entry this client's: same client id, or recorded without one and
- * the same hardware address? (See struct uvn_dhcp_lease.) */
+/* Does the entry name this client: same client id, or recorded without one
+ * and the same hardware address? (See struct uvn_dhcp_lease.) With clones,
+ * one id names several clients: find_mine() in uvn_dhcp.c tells them apart. */
 bool uvn_dhcp_is_client(const struct uvn_dhcp_lease *l, const uint8_t *mac, uint8_t cid_len,
 			const uint8_t *cid);
-/* The entry remembering this client: by client id first, then the fallback. */
-struct uvn_dhcp_lease *uvn_dhcp_find_client(struct uvn_dhcp_server *s, const uint8_t *mac,
-					    uint8_t cid_len, const uint8_t *cid);
 struct uvn_dhcp_lease *uvn_dhcp_find_ip(struct uvn_dhcp_server *s, uint32_t ip, uint32_t now);
 /* Forgets an entry: it becomes free, keeping only ip. */
 void uvn_dhcp_clear(struct uvn_dhcp_lease *l, uint32_t ip);

@@ -3,7 +3,10 @@
  * The lease table: a fixed array searched linearly (256 entries, a few
  * microseconds; DHCP is rare). Expiry is lazy: a stored state plus its
  * deadline say what an entry is at any time, so nothing needs a timer.
- * A MAC has at most one entry; an address has at most one entry.
+ * An address has at most one entry, and so has a MAC among the entries
+ * without a client id. A client id has at most one entry per slot: clones
+ * of one image send the same id, each from its own slot (see find_mine()
+ * in uvn_dhcp.c).
  */
 #include "uvn_dhcp_internal.h"
 
@@ -30,7 +33,7 @@ bool uvn_dhcp_lease_active(const struct uvn_dhcp_lease *l, uint32_t now)
 }
 
 /* Stored state, not expiry: a remembered client stays findable. */
-static bool remembers_client(const struct uvn_dhcp_lease *l)
+bool uvn_dhcp_remembers_client(const struct uvn_dhcp_lease *l)
 {
 	return l->state == UVN_DHCP_OFFERED || l->state == UVN_DHCP_BOUND ||
 	       l->state == UVN_DHCP_AVAILABLE;
@@ -38,7 +41,15 @@ static bool remembers_client(const struct uvn_dhcp_lease *l)
 
 struct uvn_dhcp_lease *uvn_dhcp_find_mac(struct uvn_dhcp_server *s, const uint8_t *mac)
 {
-	return uvn_dhcp_find_client(s, mac, 0, NULL);
+	unsigned int i;
+
+	for (i = 0; i < UVN_DHCP_LEASES; i++) {
+		struct uvn_dhcp_lease *l = &s->leases[i];
+
+		if (uvn_dhcp_remembers_client(l) && !l->cid_len && !uvn_memcmp(l->mac, mac, 6))
+			return l;
+	}
+	return NULL;
 }
 
 bool uvn_dhcp_is_client(const struct uvn_dhcp_lease *l, const uint8_t *mac, uint8_t cid_len,
@@ -47,25 +58,6 @@ bool uvn_dhcp_is_client(const struct uvn_dhcp_lease *l, const uint8_t *mac, uint
 	if (l->cid_len)
 		return l->cid_len == cid_len && !uvn_memcmp(l->cid, cid, UVN_DHCP_CID_KEY);
 	return !uvn_memcmp(l->mac, mac, 6);
-}
-
-struct uvn_dhcp_lease *uvn_dhcp_find_client(struct uvn_dhcp_server *s, const uint8_t *mac,
-					    uint8_t cid_len, const uint8_t *cid)
-{
-	struct uvn_dhcp_lease *by_mac = NULL;
-	unsigned int i;
-
-	for (i = 0; i < UVN_DHCP_LEASES; i++) {
-		struct uvn_dhcp_lease *l = &s->leases[i];
-
-		if (!remembers_client(l) || !uvn_dhcp_is_client(l, mac, cid_len, cid))
-			continue;
-		if (l->cid_len || !cid_len)
-			return l;
-		if (!by_mac)
-			by_mac = l;
-	}
-	return by_mac;
 }
 
 const struct uvn_dhcp_lease *uvn_dhcp_lease_of(const struct uvn_dhcp_server *s,
@@ -290,16 +282,15 @@ static const char *check_cid(const uint8_t *r, size_t rsize)
 	return NULL;
 }
 
-/* Two records of one client (declined ones have none). */
-static bool same_client(const uint8_t *a, const uint8_t *b, size_t rsize)
+/* Two records of one client known by its MAC (declined ones have none).
+ * A client id may repeat: clones of one image send the same one, each
+ * with a lease of its own. */
+static bool same_mac(const uint8_t *a, const uint8_t *b, size_t rsize)
 {
-	uint8_t n = rec_cid_len(a, rsize);
-
 	if (a[R_STATE] == UVN_DHCP_DECLINED || b[R_STATE] == UVN_DHCP_DECLINED ||
-	    n != rec_cid_len(b, rsize))
+	    rec_cid_len(a, rsize) || rec_cid_len(b, rsize))
 		return false;
-	return n ? !uvn_memcmp(a + R_CID, b + R_CID, UVN_DHCP_CID_KEY)
-		 : !uvn_memcmp(a + R_MAC, b + R_MAC, 6);
+	return !uvn_memcmp(a + R_MAC, b + R_MAC, 6);
 }
 
 static const char *check_record(const struct uvn_dhcp_config *c, const uint8_t *r, size_t rsize)
@@ -365,9 +356,8 @@ static const char *check_export(const struct uvn_dhcp_config *c, const uint8_t *
 			o = buf + UVN_DHCP_EXPORT_HEADER + (size_t)j * rs;
 			if (get_le32(o + R_IP) == get_le32(r + R_IP))
 				return "record: duplicate address";
-			if (same_client(o, r, rs))
-				return rec_cid_len(r, rs) ? "record: duplicate client id"
-							  : "record: duplicate MAC";
+			if (same_mac(o, r, rs))
+				return "record: duplicate MAC";
 		}
 	}
 	*count = n;

@@ -118,11 +118,16 @@ static void check_table(void)
 
 			if (o->ip == l->ip)
 				fail("address in two entries");
-			if (st != UVN_DHCP_DECLINED && uvn_dhcp_lease_state(o, now) != UVN_DHCP_DECLINED &&
-			    o->cid_len == l->cid_len &&
-			    (l->cid_len ? !memcmp(o->cid, l->cid, sizeof(l->cid))
-					: !memcmp(o->mac, l->mac, 6)))
-				fail("client in two entries");
+			if (st == UVN_DHCP_DECLINED || uvn_dhcp_lease_state(o, now) == UVN_DHCP_DECLINED ||
+			    o->cid_len != l->cid_len)
+				continue;
+			if (!l->cid_len && !memcmp(o->mac, l->mac, 6))
+				fail("MAC without a client id in two entries");
+			/* Clones of one image share an id, one entry per slot
+			 * (any number tied to none: unplugged or imported). */
+			if (l->cid_len && !memcmp(o->cid, l->cid, sizeof(l->cid)) &&
+			    l->slot == o->slot && l->slot != UVN_DHCP_NO_SLOT)
+				fail("client id in two entries on one slot");
 		}
 		live[nr_live++] = i;
 		if (active && l->slot < UVN_MAX_SLOTS && !reserved(l->ip) &&
@@ -226,8 +231,8 @@ static void import(const uint8_t *data, size_t size)
  * A well-formed message from 4 fuzz bytes, to reach deep states:
  * [0] type 1 + b % 8, 8 adds Rapid Commit (option 80), 0x10 splits the client
  * id in two instances (RFC 3396), [1] MAC 02:de:ad:00:00:(b % 16) and, from b >> 4, a
- * client id: none, 01+MAC, one of four short ones shared between MACs, or a
- * long one (hashed) of four, [2] bits: 1 option 50,
+ * client id: none, 01+MAC, one of four short ones shared between MACs (sent
+ * from two slots: clones), or a long one (hashed) of four, [2] bits: 1 option 50,
  * 2 ciaddr, 4 ciaddr near the reserved .100, 8|16 server id (none, ours,
  * another), 0x20 broadcast flag, 0x40 unicast to the server, 0x80 the
  * address is the last one answered, else [3] picks it (.0 to .11).

@@ -88,20 +88,24 @@ static int send_frame(uint32_t slot, const char *serial, const struct df_req *q,
 	return got;
 }
 
-/* DISCOVER, then REQUEST in SELECTING; returns the bound address or 0. */
-static uint32_t bind(uint32_t slot, const char *serial, unsigned int macn, uint32_t now)
+/* The DISCOVER q, then the same client's REQUEST in SELECTING; the bound address or 0. */
+static uint32_t bind_as(uint32_t slot, const char *serial, struct df_req q, uint32_t now)
 {
-	struct df_req q = msg(DF_DISCOVER, macn);
 	struct df_reply r;
 
 	if (send_frame(slot, serial, &q, &r, now) <= 0 || r.type != DF_OFFER)
 		return 0;
-	q = msg(DF_REQUEST, macn);
+	q.type = DF_REQUEST;
 	q.requested = r.yiaddr;
 	q.server_id = HOST_IP;
 	if (send_frame(slot, serial, &q, &r, now) <= 0 || r.type != DF_ACK)
 		return 0;
 	return r.yiaddr;
+}
+
+static uint32_t bind(uint32_t slot, const char *serial, unsigned int macn, uint32_t now)
+{
+	return bind_as(slot, serial, msg(DF_DISCOVER, macn), now);
 }
 
 static enum uvn_dhcp_lease_state state_of(unsigned int macn, uint32_t now)
@@ -1260,17 +1264,7 @@ static struct df_req with_cid(uint8_t type, unsigned int macn, const uint8_t *ci
 static uint32_t bind_cid(uint32_t slot, unsigned int macn, const uint8_t *cid, size_t n,
 			 uint32_t now)
 {
-	struct df_req q = with_cid(DF_DISCOVER, macn, cid, n);
-	struct df_reply r;
-
-	if (send_frame(slot, NULL, &q, &r, now) <= 0 || r.type != DF_OFFER)
-		return 0;
-	q = with_cid(DF_REQUEST, macn, cid, n);
-	q.requested = r.yiaddr;
-	q.server_id = HOST_IP;
-	if (send_frame(slot, NULL, &q, &r, now) <= 0 || r.type != DF_ACK)
-		return 0;
-	return r.yiaddr;
+	return bind_as(slot, NULL, with_cid(DF_DISCOVER, macn, cid, n), now);
 }
 
 static void client_id_identifies_client(void)
@@ -1394,6 +1388,394 @@ static void import_version_1(void)
 	v1[6] = 148;
 	EXPECT_EQ(uvn_dhcp_import(&srv, v1, 16 + 80 * (size_t)count, T0, &why), -UVN_EINVAL);
 	EXPECT(strstr(why, "record size"));
+}
+
+/* ---- clones: one client id from several devices ---------------------------- */
+
+/* What systemd-networkd sends (RFC 4361: IAID and DUID from /etc/machine-id):
+ * the same from every device made from one image. */
+static const uint8_t clone_id[] = { 0xff, 0x5b, 0x6e, 0x2a, 0x1c, 0x00, 0x02, 0x00, 0x00,
+				    0xab, 0x11, 0x9d, 0x3e, 0x0c, 0x44, 0x71, 0x2f, 0x58 };
+
+static struct df_req clone_msg(uint8_t type, unsigned int macn)
+{
+	return with_cid(type, macn, clone_id, sizeof(clone_id));
+}
+
+/* DISCOVER then REQUEST (SELECTING) of a clone; the bound address or 0. */
+static uint32_t bind_clone(uint32_t slot, const char *serial, unsigned int macn, uint32_t now)
+{
+	return bind_as(slot, serial, clone_msg(DF_DISCOVER, macn), now);
+}
+
+/* The entry of an address (clones' entries are not found by MAC), or NULL. */
+static const struct uvn_dhcp_lease *lease_at(uint32_t ip, uint32_t now)
+{
+	unsigned int i;
+
+	for (i = 0; i < UVN_DHCP_LEASES; i++)
+		if (srv.leases[i].ip == ip && uvn_dhcp_lease_state(&srv.leases[i], now) != UVN_DHCP_FREE)
+			return &srv.leases[i];
+	return NULL;
+}
+
+static enum uvn_dhcp_lease_state state_at(uint32_t ip, uint32_t now)
+{
+	const struct uvn_dhcp_lease *l = lease_at(ip, now);
+
+	return l ? uvn_dhcp_lease_state(l, now) : UVN_DHCP_FREE;
+}
+
+/* The slot of an address's entry; -1: no entry. */
+static int slot_at(uint32_t ip, uint32_t now)
+{
+	const struct uvn_dhcp_lease *l = lease_at(ip, now);
+
+	return l ? l->slot : -1;
+}
+
+/* Entries not free (the whole table: clones must not leave extra ones). */
+static unsigned int entries(uint32_t now)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < UVN_DHCP_LEASES; i++)
+		n += uvn_dhcp_lease_state(&srv.leases[i], now) != UVN_DHCP_FREE;
+	return n;
+}
+
+/* Renews ip (RENEWING: ciaddr, unicast); the reply's type, or 0. */
+static uint8_t renew_clone(uint32_t slot, const char *serial, unsigned int macn, uint32_t ip,
+			   uint32_t now)
+{
+	struct df_req q = clone_msg(DF_REQUEST, macn);
+	struct df_reply r;
+
+	q.ciaddr = q.ip_dst = ip;
+	if (send_frame(slot, serial, &q, &r, now) <= 0)
+		return 0;
+	EXPECT(r.type != DF_ACK || r.yiaddr == ip);
+	return r.type;
+}
+
+static void clones_get_their_own_addresses(void)
+{
+	const struct uvn_dhcp_lease *a, *b;
+	struct uvn_dhcp_config c;
+	struct df_req q;
+	struct df_reply r;
+	unsigned int i;
+
+	setup();
+	EXPECT_EQ(bind_clone(1, "SA", 1, T0), NET(2));
+	EXPECT_EQ(srv.counters.foreign, 0);
+	EXPECT_EQ(bind_clone(2, "SB", 2, T0), NET(3));
+	EXPECT_EQ(srv.counters.foreign, 2);	/* A's lease, skipped by DISCOVER and REQUEST */
+	/* Both entries hold the id, each with its device's slot, MAC and serial. */
+	a = lease_at(NET(2), T0);
+	b = lease_at(NET(3), T0);
+	EXPECT(a && b);
+	if (a && b) {
+		EXPECT(a->cid_len == sizeof(clone_id) && b->cid_len == sizeof(clone_id));
+		EXPECT(!memcmp(a->cid, b->cid, sizeof(a->cid)));
+		EXPECT(a->slot == 1 && b->slot == 2);
+		EXPECT(!strcmp(a->serial, "SA") && !strcmp(b->serial, "SB"));
+		EXPECT(a->mac[5] == 1 && b->mac[5] == 2);
+	}
+	EXPECT_EQ(entries(T0), 2);
+	/* Each renews its own, again and again; neither gets the other's. */
+	for (i = 0; i < 3; i++) {
+		EXPECT_EQ(renew_clone(1, "SA", 1, NET(2), T0 + 10 + i), DF_ACK);
+		EXPECT_EQ(renew_clone(2, "SB", 2, NET(3), T0 + 10 + i), DF_ACK);
+	}
+	EXPECT_EQ(renew_clone(2, "SB", 2, NET(2), T0 + 20), DF_NAK);
+	EXPECT_EQ(state_at(NET(2), T0 + 20), UVN_DHCP_BOUND);
+	EXPECT_EQ(slot_at(NET(2), T0 + 20), 1);
+	EXPECT_EQ(srv.counters.foreign, 2 + 6 + 1);
+	/* INFORM and the host's client look up no lease: nothing skipped. */
+	q = clone_msg(DF_INFORM, 2);
+	q.ciaddr = q.ip_dst = NET(3);
+	EXPECT(send_frame(2, "SB", &q, &r, T0 + 21) > 0);
+	q = clone_msg(DF_DISCOVER, 9);
+	EXPECT(send_frame(UVN_DHCP_HOST, NULL, &q, &r, T0 + 21) > 0);
+	EXPECT_EQ(r.yiaddr, HOST_IP);
+	EXPECT_EQ(srv.counters.foreign, 9);
+	EXPECT_EQ(entries(T0 + 21), 2);
+
+	/* Without serials, with Rapid Commit: the slot tells them apart. */
+	config(&c);
+	c.flags |= UVN_DHCP_RAPID_COMMIT;
+	setup_with(&c);
+	for (i = 0; i < 6; i++) {
+		q = clone_msg(DF_DISCOVER, 1 + i % 3);
+		q.extra = rapid_opt;
+		q.extra_len = sizeof(rapid_opt);
+		EXPECT(send_frame(1 + i % 3, NULL, &q, &r, T0 + i) > 0);
+		EXPECT(r.type == DF_ACK && r.rapid_commit);
+		EXPECT_EQ(r.yiaddr, NET(2 + i % 3));
+	}
+	EXPECT_EQ(entries(T0 + 6), 3);
+	EXPECT_EQ(srv.counters.rapid_commit, 6);
+}
+
+static void clones_release_and_decline_their_own(void)
+{
+	struct df_req q;
+	struct df_reply r;
+
+	setup();
+	EXPECT_EQ(bind_clone(1, "SA", 1, T0), NET(2));
+	EXPECT_EQ(bind_clone(2, "SB", 2, T0), NET(3));
+	/* B releases A's address (a cloned lease file): not its own, ignored. */
+	q = clone_msg(DF_RELEASE, 2);
+	q.ciaddr = NET(2);
+	q.server_id = HOST_IP;
+	EXPECT_EQ(send_frame(2, "SB", &q, &r, T0 + 1), 0);
+	EXPECT_EQ(srv.counters.ignored, 1);
+	EXPECT_EQ(state_at(NET(2), T0 + 1), UVN_DHCP_BOUND);
+	/* Its own: released; A's stays bound on its slot. */
+	q.ciaddr = NET(3);
+	EXPECT_EQ(send_frame(2, "SB", &q, &r, T0 + 2), 0);
+	EXPECT_EQ(state_at(NET(3), T0 + 2), UVN_DHCP_AVAILABLE);
+	EXPECT_EQ(state_at(NET(2), T0 + 2), UVN_DHCP_BOUND);
+	EXPECT_EQ(slot_at(NET(2), T0 + 2), 1);
+	/* B asks again: its own address, not A's, and no third entry. */
+	EXPECT_EQ(bind_clone(2, "SB", 2, T0 + 3), NET(3));
+	EXPECT_EQ(entries(T0 + 3), 2);
+	/* A releases: B's untouched. */
+	q = clone_msg(DF_RELEASE, 1);
+	q.ciaddr = NET(2);
+	q.server_id = HOST_IP;
+	EXPECT_EQ(send_frame(1, "SA", &q, &r, T0 + 4), 0);
+	EXPECT_EQ(state_at(NET(2), T0 + 4), UVN_DHCP_AVAILABLE);
+	EXPECT_EQ(state_at(NET(3), T0 + 4), UVN_DHCP_BOUND);
+	/* B declines A's address: ignored; then its own: quarantined, A's remembered. */
+	q = clone_msg(DF_DECLINE, 2);
+	q.requested = NET(2);
+	q.server_id = HOST_IP;
+	EXPECT_EQ(send_frame(2, "SB", &q, &r, T0 + 5), 0);
+	EXPECT_EQ(srv.counters.ignored, 2);
+	q.requested = NET(3);
+	EXPECT_EQ(send_frame(2, "SB", &q, &r, T0 + 5), 0);
+	EXPECT_EQ(state_at(NET(3), T0 + 5), UVN_DHCP_DECLINED);
+	EXPECT_EQ(state_at(NET(2), T0 + 5), UVN_DHCP_AVAILABLE);
+	/* B gets a new address, not the one A released; A comes back to its own. */
+	EXPECT_EQ(bind_clone(2, "SB", 2, T0 + 6), NET(4));
+	EXPECT_EQ(bind_clone(1, "SA", 1, T0 + 7), NET(2));
+}
+
+static void clones_unplug_and_come_back(void)
+{
+	setup();
+	EXPECT_EQ(bind_clone(1, "SA", 1, T0), NET(2));
+	EXPECT_EQ(bind_clone(2, "SB", 2, T0), NET(3));
+	EXPECT_EQ(uvn_dhcp_slot_gone(&srv, 1), 1);
+	EXPECT_EQ(state_at(NET(3), T0 + 1), UVN_DHCP_BOUND);
+	/* B, rebooted with a new MAC, keeps its own, not the one A left. */
+	EXPECT_EQ(bind_clone(2, "SB", 12, T0 + 1), NET(3));
+	/* A third clone: an address of its own, A's waits for A. */
+	EXPECT_EQ(bind_clone(4, "SC", 3, T0 + 2), NET(4));
+	/* A back on another slot, then B on the slot A had: their own. */
+	EXPECT_EQ(bind_clone(3, "SA", 1, T0 + 3), NET(2));
+	EXPECT_EQ(uvn_dhcp_slot_gone(&srv, 2), 1);
+	EXPECT_EQ(bind_clone(1, "SB", 2, T0 + 4), NET(3));
+	EXPECT_EQ(entries(T0 + 4), 3);
+	/* Past its lease's end A's address is still A's entry: it comes back to it. */
+	EXPECT_EQ(uvn_dhcp_slot_gone(&srv, 3), 1);
+	EXPECT_EQ(bind_clone(5, "SA", 1, T0 + 10 * UVN_DHCP_DEFAULT_LEASE), NET(2));
+
+	/* Without serials: the clone still attached keeps its own, the one
+	 * unplugged gets its own back. */
+	setup();
+	EXPECT_EQ(bind_clone(1, NULL, 1, T0), NET(2));
+	EXPECT_EQ(bind_clone(2, NULL, 2, T0), NET(3));
+	EXPECT_EQ(uvn_dhcp_slot_gone(&srv, 1), 1);
+	EXPECT_EQ(bind_clone(2, NULL, 2, T0 + 1), NET(3));
+	EXPECT_EQ(bind_clone(1, NULL, 1, T0 + 2), NET(2));
+	EXPECT_EQ(entries(T0 + 2), 2);
+}
+
+static void clone_asking_for_the_others_address_is_naked(void)
+{
+	struct df_req q;
+	struct df_reply r;
+
+	setup();
+	EXPECT_EQ(bind_clone(1, "SA", 1, T0), NET(2));
+	/* B booted with A's lease file: INIT-REBOOT for A's address. */
+	q = clone_msg(DF_REQUEST, 2);
+	q.requested = NET(2);
+	EXPECT(send_frame(2, "SB", &q, &r, T0 + 1) > 0);
+	EXPECT_EQ(r.type, DF_NAK);
+	EXPECT(!strcmp(r.message, "requested address in use by another client"));
+	EXPECT_EQ(slot_at(NET(2), T0 + 1), 1);
+	EXPECT(lease_at(NET(2), T0 + 1) && lease_at(NET(2), T0 + 1)->mac[5] == 1);
+	EXPECT_EQ(entries(T0 + 1), 1);
+	/* It starts over: an address of its own, which it may then reboot with. */
+	EXPECT_EQ(bind_clone(2, "SB", 2, T0 + 2), NET(3));
+	q.requested = NET(3);
+	EXPECT(send_frame(2, "SB", &q, &r, T0 + 3) > 0);
+	EXPECT(r.type == DF_ACK && r.yiaddr == NET(3));
+	/* A unplugged: its address still waits for it, for B as for anyone. */
+	EXPECT_EQ(uvn_dhcp_slot_gone(&srv, 1), 1);
+	q.requested = NET(2);
+	EXPECT(send_frame(2, "SB", &q, &r, T0 + 4) > 0);
+	EXPECT_EQ(r.type, DF_NAK);
+	EXPECT_EQ(state_at(NET(3), T0 + 4), UVN_DHCP_BOUND);
+	/* A back elsewhere reboots into it. */
+	q = clone_msg(DF_REQUEST, 1);
+	q.requested = NET(2);
+	EXPECT(send_frame(6, "SA", &q, &r, T0 + 5) > 0);
+	EXPECT(r.type == DF_ACK && r.yiaddr == NET(2));
+	EXPECT_EQ(slot_at(NET(2), T0 + 5), 6);
+}
+
+/* Active leases of a slot, reserved or not. */
+static unsigned int on_slot(uint32_t slot, uint32_t now)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < UVN_DHCP_LEASES; i++)
+		n += srv.leases[i].slot == slot && (uvn_dhcp_lease_state(&srv.leases[i], now) == UVN_DHCP_OFFERED ||
+						    uvn_dhcp_lease_state(&srv.leases[i], now) == UVN_DHCP_BOUND);
+	return n;
+}
+
+static void clones_keep_to_the_per_slot_cap(void)
+{
+	struct uvn_dhcp_config c;
+
+	config(&c);
+	c.per_slot_cap = 2;
+	setup_with(&c);
+	EXPECT_EQ(bind_clone(1, "SA", 1, T0), NET(2));
+	EXPECT_EQ(bind(1, "SA", 10, T0), NET(3));
+	EXPECT_EQ(bind(1, "SA", 11, T0), 0);		/* slot 1 is full */
+	EXPECT_EQ(srv.counters.slot_cap, 1);
+	/* The id again on slot 1, with another MAC or serial: the same client,
+	 * not a new lease. */
+	EXPECT_EQ(bind_clone(1, "SA", 12, T0 + 1), NET(2));
+	EXPECT_EQ(bind_clone(1, "OTHER", 13, T0 + 1), NET(2));
+	EXPECT_EQ(on_slot(1, T0 + 1), 2);
+	/* On another slot: another device, on that slot's account. */
+	EXPECT_EQ(bind_clone(2, "SB", 2, T0 + 2), NET(4));
+	EXPECT_EQ(bind(2, "SB", 20, T0 + 2), NET(5));
+	EXPECT_EQ(bind(2, "SB", 21, T0 + 2), 0);
+	EXPECT_EQ(bind_clone(3, "SC", 3, T0 + 2), NET(6));
+	EXPECT_EQ(srv.counters.slot_cap, 2);
+	EXPECT_EQ(on_slot(1, T0 + 2), 2);
+	EXPECT_EQ(on_slot(2, T0 + 2), 2);
+	EXPECT_EQ(on_slot(3, T0 + 2), 1);
+}
+
+static void clones_and_reservations(void)
+{
+	struct uvn_dhcp_config c;
+	struct uvn_dhcp_reservation *res = c.reservations;
+
+	config(&c);
+	c.nr_reservations = 3;
+	res[0].kind = UVN_DHCP_RES_SERIAL;
+	strcpy(res[0].serial, "SA");
+	res[0].ip = NET(50);
+	res[1].kind = UVN_DHCP_RES_SLOT;
+	res[1].slot = 9;
+	res[1].ip = NET(201);
+	res[2].kind = UVN_DHCP_RES_MAC;
+	mac_of(res[2].mac, 7);
+	res[2].ip = NET(200);
+	setup_with(&c);
+	/* Each clone gets what is reserved for its device, the others the pool's. */
+	EXPECT_EQ(bind_clone(1, "SA", 1, T0), NET(50));
+	EXPECT_EQ(bind_clone(2, "SB", 2, T0), NET(2));
+	EXPECT_EQ(bind_clone(9, "SC", 3, T0), NET(201));
+	EXPECT_EQ(bind_clone(4, "SD", 7, T0), NET(200));
+	EXPECT_EQ(entries(T0), 4);
+	/* A's reserved lease outlives its unplug; B still gets its own. */
+	EXPECT_EQ(uvn_dhcp_slot_gone(&srv, 1), 0);
+	EXPECT_EQ(bind_clone(2, "SB", 2, T0 + 1), NET(2));
+	EXPECT_EQ(bind_clone(3, "SA", 1, T0 + 2), NET(50));
+	/* The slot's address goes to the next device there; the one that had
+	 * it, back elsewhere, gets one of the pool. */
+	EXPECT_EQ(uvn_dhcp_slot_gone(&srv, 9), 0);
+	EXPECT_EQ(bind_clone(9, "SE", 5, T0 + 3), NET(201));
+	EXPECT_EQ(bind_clone(5, "SC", 3, T0 + 4), NET(3));
+	EXPECT_EQ(slot_at(NET(201), T0 + 4), 9);
+	EXPECT_EQ(entries(T0 + 4), 5);
+}
+
+static void clones_survive_export_import(void)
+{
+	uint8_t buf[UVN_DHCP_EXPORT_MAX], again[UVN_DHCP_EXPORT_MAX];
+	const char *why = NULL;
+	struct df_req q;
+	struct df_reply r;
+	uint32_t ipa, ipb;
+	int n, i;
+
+	setup();
+	EXPECT_EQ(bind_clone(1, "SA", 1, T0), NET(2));
+	EXPECT_EQ(bind_clone(2, "SB", 2, T0), NET(3));
+	n = uvn_dhcp_export(&srv, buf, sizeof(buf), T0 + 10);
+	EXPECT_EQ(n, 16 + 2 * 148);
+	/* After a reload: both leases, tied to no slot, each to its serial. */
+	setup();
+	EXPECT_EQ(uvn_dhcp_import(&srv, buf, (size_t)n, 50, &why), 0);
+	EXPECT_EQ(entries(50), 2);
+	EXPECT_EQ(slot_at(NET(2), 50), UVN_DHCP_NO_SLOT);
+	EXPECT_EQ(slot_at(NET(3), 50), UVN_DHCP_NO_SLOT);
+	/* Re-exported: the same records but for the slot; and it imports again. */
+	EXPECT_EQ(uvn_dhcp_export(&srv, again, sizeof(again), 50), n);
+	for (i = 0; i < 2; i++) {
+		EXPECT(!memcmp(again + 16 + 148 * i, buf + 16 + 148 * i, 15));
+		EXPECT(!memcmp(again + 16 + 148 * i + 16, buf + 16 + 148 * i + 16, 148 - 16));
+	}
+	EXPECT_EQ(uvn_dhcp_import(&srv, again, (size_t)n, 50, &why), 0);
+	/* B, with A's lease file, may not reboot into A's address ... */
+	q = clone_msg(DF_REQUEST, 2);
+	q.requested = NET(2);
+	EXPECT(send_frame(7, "SB", &q, &r, 55) > 0);
+	EXPECT_EQ(r.type, DF_NAK);
+	/* ... and each comes back, B first, on other slots, to its own. */
+	EXPECT_EQ(bind_clone(7, "SB", 2, 60), NET(3));
+	EXPECT_EQ(bind_clone(8, "SA", 1, 60), NET(2));
+	EXPECT_EQ(entries(60), 2);
+	/* Duplicate addresses are still refused. */
+	memcpy(again, buf, (size_t)n);
+	memcpy(again + 16 + 148, again + 16, 4);
+	fix_sum(again, (size_t)n);
+	why = NULL;
+	EXPECT_EQ(uvn_dhcp_import(&srv, again, (size_t)n, 60, &why), -UVN_EINVAL);
+	EXPECT(why && strstr(why, "duplicate address"));
+
+	/* Without serials: after the reload, each clone gets one of the two
+	 * leases, never both the same, whichever comes first. */
+	setup();
+	EXPECT_EQ(bind_clone(1, NULL, 1, T0), NET(2));
+	EXPECT_EQ(bind_clone(2, NULL, 2, T0), NET(3));
+	n = uvn_dhcp_export(&srv, buf, sizeof(buf), T0 + 10);
+	setup();
+	EXPECT_EQ(uvn_dhcp_import(&srv, buf, (size_t)n, 50, &why), 0);
+	ipb = bind_clone(5, NULL, 2, 60);
+	ipa = bind_clone(6, NULL, 1, 60);
+	EXPECT(ipa != ipb);
+	EXPECT(ipa == NET(2) || ipa == NET(3));
+	EXPECT(ipb == NET(2) || ipb == NET(3));
+	EXPECT_EQ(entries(60), 2);
+	EXPECT_EQ(slot_at(ipa, 60), 6);
+	EXPECT_EQ(slot_at(ipb, 60), 5);
+	/* Rebooting (INIT-REBOOT), each asks for the address it had: it gets it. */
+	setup();
+	EXPECT_EQ(uvn_dhcp_import(&srv, buf, (size_t)n, 50, &why), 0);
+	q = clone_msg(DF_REQUEST, 2);
+	q.requested = NET(3);
+	EXPECT(send_frame(5, NULL, &q, &r, 60) > 0);
+	EXPECT(r.type == DF_ACK && r.yiaddr == NET(3));
+	q = clone_msg(DF_REQUEST, 1);
+	q.requested = NET(2);
+	EXPECT(send_frame(6, NULL, &q, &r, 60) > 0);
+	EXPECT(r.type == DF_ACK && r.yiaddr == NET(2));
+	EXPECT_EQ(entries(60), 2);
 }
 
 static void parameter_request_list_honoured(void)
@@ -1814,6 +2196,26 @@ static int write_seeds(const char *dir)
 		synth_op(prog, &n, (uint8_t)(10 + i), DF_DISCOVER, (uint8_t)(i + 1), 0, 0);
 	err |= write_seed(dir, "lifecycle", prog, n);
 
+	/* Clones: one client id (0x2X: the shared short one) from two slots,
+	 * with serials S1 and S2 (arg bits 6-7), then without any. */
+	n = 0;
+	prog[n++] = 'S';
+	synth_op(prog, &n, 1 | 0x80, DF_DISCOVER, 0x21, 0, 0);
+	synth_op(prog, &n, 1 | 0x80, DF_REQUEST, 0x21, S_LAST | S_REQ | S_OURS, 0);
+	synth_op(prog, &n, 2 | 0xc0, DF_DISCOVER, 0x22, 0, 0);
+	synth_op(prog, &n, 2 | 0xc0, DF_REQUEST, 0x22, S_LAST | S_REQ | S_OURS, 0);
+	synth_op(prog, &n, 2 | 0xc0, DF_REQUEST, 0x22, S_REQ, 2);	/* INIT-REBOOT, the other's */
+	synth_op(prog, &n, 2 | 0xc0, DF_RELEASE, 0x22, S_CIADDR | S_OURS, 2);
+	synth_op(prog, &n, 2 | 0xc0, DF_RELEASE, 0x22, S_CIADDR | S_OURS, 3);
+	prog[n++] = 1, prog[n++] = 1;				/* slot 1 gone */
+	synth_op(prog, &n, 3 | 0x80, DF_DISCOVER, 0x21, 0, 0);	/* back elsewhere */
+	synth_op(prog, &n, 3 | 0x80, DF_REQUEST, 0x21, S_LAST | S_REQ | S_OURS, 0);
+	synth_op(prog, &n, 4, DF_DISCOVER, 0x25, 0, 0);
+	synth_op(prog, &n, 5, DF_DISCOVER | 8, 0x26, 0, 0);	/* Rapid Commit */
+	prog[n++] = 1, prog[n++] = 4;				/* slot 4 gone */
+	synth_op(prog, &n, 5, DF_DISCOVER, 0x26, 0, 0);
+	err |= write_seed(dir, "clones", prog, n);
+
 	size = populate();
 	prog[0] = 'I';
 	memcpy(prog + 1, exported, (size_t)size);
@@ -1868,6 +2270,13 @@ int main(int argc, char **argv)
 	RUN(client_id_identifies_client);
 	RUN(client_id_claims_lease_known_by_mac);
 	RUN(import_version_1);
+	RUN(clones_get_their_own_addresses);
+	RUN(clones_release_and_decline_their_own);
+	RUN(clones_unplug_and_come_back);
+	RUN(clone_asking_for_the_others_address_is_naked);
+	RUN(clones_keep_to_the_per_slot_cap);
+	RUN(clones_and_reservations);
+	RUN(clones_survive_export_import);
 	RUN(parameter_request_list_honoured);
 	RUN(subnet_mask_in_list_order);
 	RUN(split_client_id_echoed_whole);

@@ -143,3 +143,12 @@ check "in one exchange: an ACK counted as rapid commit, no OFFER, no REQUEST" \
 check "with rapid commit off, dhcpcd gets a lease still" rapid_once
 check "by OFFER and REQUEST" test "$(dhcp_counter rapid_commit)/$(dhcp_counter offer)" = "$((rapid + 1))/$((offers + 1))"
 "$ctl" dhcp-set flags=3
+
+# Devices cloned from one image sending one client id (as systemd-networkd
+# does, from /etc/machine-id): each slot's device gets an address of its own.
+clone_id=0x3d:ff00c10e1d0000000000000001
+foreign=$(dhcp_counter foreign)
+check "a clone on one slot gets a lease" dhcp_exchange dev-e1 "$e1_if" -x "$clone_id"
+check "its twin on another slot, the same client id, gets one too" dhcp_exchange dev-p1 "$p1_if" -x "$clone_id"
+check "the two addresses differ" bash -c "[[ -n '$(dhcp_lease_ip dev-e1)' && '$(dhcp_lease_ip dev-e1)' != '$(dhcp_lease_ip dev-p1)' ]]"
+check "the shared id is counted as foreign" test "$(dhcp_counter foreign)" -gt "$foreign"
